@@ -1,0 +1,425 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Tuner.Abstractions.Grains;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Results;
+using Tuner.Core.Schedulers;
+using Tuner.Core.Search;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+using Tuner.Core.Trainables;
+
+namespace Tuner.Scheduler.Grains;
+
+/// <summary>
+/// Ray's tuner for one experiment. Reentrant: trials call in while it waits on others; every
+/// handler changes state only between awaits, so interleaving is safe.
+/// </summary>
+[Reentrant]
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProvider time, ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain
+{
+    private readonly Dictionary<string, TrialEntry> _trials = new(StringComparer.Ordinal);
+    private readonly Dictionary<TrialStatus, int> _counts = [];
+    private ExperimentSpec? _spec;
+    private ISearcher? _searcher;
+    private ITrialScheduler? _scheduler;
+    private StopCriteria? _stop;
+    private RunFolderWriter? _writer;
+    private ExperimentStatus _status = ExperimentStatus.Running;
+    private string? _statusReason;
+    private bool _isSpecError;
+    private long _totalTrials;
+    private long _results;
+    private int _live;
+    private bool _filling;
+    private bool _finishing;
+    private DateTimeOffset _startedAt;
+    private DateTimeOffset? _endedAt;
+    private long _startTimestamp;
+    private IGrainTimer? _budgetTimer;
+    private TaskCompletionSource? _allEnded;
+    private bool _published;
+
+    /// <summary>How long live trials get to report back when the experiment ends.</summary>
+    public static TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<ExperimentSnapshot> StartAsync(ExperimentSubmission submission)
+    {
+        if (_spec is not null)
+        {
+            throw new InvalidOperationException($"experiment {Id} was already started");
+        }
+
+        var errors = SpecValidator.Validate(submission.Spec, registry);
+        if (errors.Count > 0)
+        {
+            throw new SpecException(errors);
+        }
+
+        _spec = submission.Spec;
+        _searcher = SearcherFactory.Create(_spec);
+        _scheduler = SchedulerFactory.Create(_spec);
+        _stop = new StopCriteria(_spec);
+        _totalTrials = VariantGenerator.CountTrials(_spec);
+        _writer = RunFolderWriter.Create(submission.OutputRoot, _spec.Name);
+        _startedAt = time.GetUtcNow();
+        _startTimestamp = time.GetTimestamp();
+        LogStarted(logger, Id, _spec.Name, _totalTrials, _writer.Directory);
+
+        if (_spec.Stop.TimeBudgetS is { } budget)
+        {
+            _budgetTimer = this.RegisterGrainTimer(
+                static (grain, _) => grain.OnTimeBudgetAsync(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.FromSeconds(budget), Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+
+        UpdateDocument();
+        await FillAsync();
+        return Snapshot(20);
+    }
+
+    public Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows) => Task.FromResult(Snapshot(maxRows));
+
+    public async Task StopAsync(string reason)
+    {
+        if (!_finishing)
+        {
+            await EndAsync(ExperimentStatus.Stopped, reason);
+        }
+    }
+
+    public Task OnTrialStartedAsync(string trialId, string workerId)
+    {
+        if (_trials.TryGetValue(trialId, out var entry) && entry.Status == TrialStatus.Pending)
+        {
+            SetStatus(entry, TrialStatus.Running, null);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<TrialCommand> OnTrialResultAsync(string trialId, TrialResult result)
+    {
+        var spec = _spec!;
+        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal())
+        {
+            return Task.FromResult(TrialCommand.Stop);
+        }
+
+        if (entry.Status == TrialStatus.Pending)
+        {
+            SetStatus(entry, TrialStatus.Running, null);
+        }
+
+        _results++;
+        _writer!.Append(trialId, result);
+        if (result.GetMetric(spec.Metric) is not { } value)
+        {
+            // Ray fails fast here too: a metric that is not reported makes every decision meaningless.
+            var reported = string.Join(", ", result.Metrics.Keys);
+            var message = $"metric: trial {trialId} reported {(reported.Length == 0 ? "no metrics" : reported)} but not '{spec.Metric}', the experiment's metric";
+            _isSpecError = true;
+            entry.Reason = message;
+            if (!_finishing)
+            {
+                // Not awaited: EndAsync waits for this very trial to end, which needs this call to return.
+                EndAsync(ExperimentStatus.Failed, message).Ignore();
+            }
+
+            return Task.FromResult(TrialCommand.Stop);
+        }
+
+        entry.Iteration = result.TrainingIteration;
+        entry.LastResult = result;
+        entry.LastMetric = value;
+
+        if (_finishing)
+        {
+            return Task.FromResult(TrialCommand.Stop);
+        }
+
+        if (_stop!.ShouldStop(result) is { } stopReason)
+        {
+            entry.Reason = stopReason;
+            return Task.FromResult(TrialCommand.Stop);
+        }
+
+        var decision = _scheduler!.OnResult(trialId, result);
+        if (decision.Action == SchedulerAction.Stop)
+        {
+            entry.Reason = decision.Reason;
+            return Task.FromResult(TrialCommand.Stop);
+        }
+
+        UpdateDocumentIfDue();
+        return Task.FromResult(decision.Action == SchedulerAction.Pause ? TrialCommand.Pause : TrialCommand.Continue);
+    }
+
+    public Task OnTrialRetryingAsync(string trialId, int failures, string error)
+    {
+        if (_trials.TryGetValue(trialId, out var entry))
+        {
+            entry.Failures = failures;
+            SetStatus(entry, TrialStatus.Pending, $"retrying after failure {failures}: {error}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task OnTrialEndedAsync(string trialId, TrialStatus status, string? reason)
+    {
+        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal())
+        {
+            return;
+        }
+
+        SetStatus(entry, status, reason ?? entry.Reason);
+        _live--;
+        _writer!.TrialEnded(trialId, status == TrialStatus.Error ? entry.Reason : null);
+        _scheduler!.OnTrialComplete(trialId);
+        _searcher!.OnTrialComplete(trialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
+        if (status == TrialStatus.Error)
+        {
+            LogTrialError(logger, Id, trialId, entry.Reason);
+        }
+
+        if (_finishing)
+        {
+            if (_live == 0)
+            {
+                _allEnded?.TrySetResult();
+            }
+
+            return;
+        }
+
+        UpdateDocumentIfDue();
+        await FillAsync();
+    }
+
+    /// <summary>Starts trials until max_concurrent are live or the searcher has nothing more; ends the experiment when all are done.</summary>
+    private async Task FillAsync()
+    {
+        if (_filling)
+        {
+            return;
+        }
+
+        _filling = true;
+        try
+        {
+            var spec = _spec!;
+            while (!_finishing && _live < spec.MaxConcurrent)
+            {
+                var trialId = $"t{_trials.Count + 1:D5}";
+                if (!_searcher!.TrySuggest(trialId, out var sampled))
+                {
+                    break;
+                }
+
+                var config = sampled;
+                var entry = new TrialEntry(trialId, config, _trials.Count + 1);
+                _trials.Add(trialId, entry);
+                Count(TrialStatus.Pending, +1);
+                _live++;
+                _writer!.TrialCreated(trialId, config);
+                var assignment = new TrialAssignment(
+                    Id,
+                    trialId,
+                    spec.Trainable,
+                    config,
+                    TrialSeed(spec.Search.Seed, entry.Index),
+                    1,
+                    new ResourceRequest(spec.Resources.Cpu, spec.Resources.Gpu),
+                    Path.Combine(_writer.TrialDirectory(trialId), "checkpoints"),
+                    spec.Checkpoint.Frequency,
+                    spec.Checkpoint.Keep,
+                    null);
+                await GrainFactory.GetGrain<ITrialGrain>(assignment.TrialKey).InitializeAsync(assignment, spec.Failure.MaxFailures);
+            }
+        }
+        finally
+        {
+            _filling = false;
+        }
+
+        if (!_finishing && _live == 0 && _searcher!.IsExhausted)
+        {
+            await EndAsync(ExperimentStatus.Completed, null);
+        }
+    }
+
+    /// <summary>A seed per trial, from the experiment's seed and the trial's index.</summary>
+    public static int TrialSeed(int experimentSeed, int index) => HashCode.Combine(experimentSeed, index) & int.MaxValue;
+
+    private async Task OnTimeBudgetAsync()
+    {
+        if (!_finishing)
+        {
+            await EndAsync(ExperimentStatus.Completed, $"time_budget_s of {_spec!.Stop.TimeBudgetS} s reached");
+        }
+    }
+
+    /// <summary>
+    /// Ends the experiment: no new trials, live ones are stopped and given a grace period to report
+    /// back, the files are written, and only then does the final status show in snapshots.
+    /// </summary>
+    private async Task EndAsync(ExperimentStatus status, string? reason)
+    {
+        if (_finishing)
+        {
+            return;
+        }
+
+        _finishing = true;
+        _budgetTimer?.Dispose();
+        _statusReason = reason;
+        if (_live > 0)
+        {
+            _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
+            {
+                await GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, entry.TrialId)).StopAsync(reason ?? "experiment ended");
+            }
+
+            await Task.WhenAny(_allEnded.Task, Task.Delay(StopGracePeriod, time));
+        }
+
+        foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
+        {
+            // No answer within the grace period: recorded as stopped; late reports are ignored.
+            SetStatus(entry, TrialStatus.Terminated, entry.Reason ?? reason ?? "experiment ended");
+            _writer!.TrialEnded(entry.TrialId, null);
+            _live--;
+        }
+
+        if (status == ExperimentStatus.Completed && _trials.Count > 0 && _counts.GetValueOrDefault(TrialStatus.Terminated) == 0)
+        {
+            status = ExperimentStatus.Failed;
+            _statusReason ??= "every trial ended in ERROR";
+        }
+
+        _status = status;
+        _endedAt = time.GetUtcNow();
+        UpdateDocument();
+        await _writer!.DisposeAsync();
+        _published = true;
+        LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
+    }
+
+    private void SetStatus(TrialEntry entry, TrialStatus status, string? reason)
+    {
+        Count(entry.Status, -1);
+        Count(status, +1);
+        entry.Status = status;
+        if (reason is not null)
+        {
+            entry.Reason = reason;
+        }
+    }
+
+    private void Count(TrialStatus status, int delta) => _counts[status] = _counts.GetValueOrDefault(status) + delta;
+
+    private TrialEntry? Best()
+    {
+        TrialEntry? best = null;
+        foreach (var entry in _trials.Values)
+        {
+            if (entry.LastMetric is { } value && !double.IsNaN(value) && (best is null || _spec!.IsBetter(value, best.LastMetric!.Value)))
+            {
+                best = entry;
+            }
+        }
+
+        return best;
+    }
+
+    private long _lastDocumentUpdate;
+
+    private void UpdateDocumentIfDue()
+    {
+        if (time.GetElapsedTime(_lastDocumentUpdate) >= TimeSpan.FromSeconds(1))
+        {
+            UpdateDocument();
+        }
+    }
+
+    private void UpdateDocument()
+    {
+        _lastDocumentUpdate = time.GetTimestamp();
+        var best = Best();
+        _writer!.UpdateExperiment(new ExperimentDocument(
+            Id,
+            _spec!,
+            _status,
+            _statusReason,
+            _startedAt,
+            _endedAt,
+            new Dictionary<TrialStatus, int>(_counts),
+            best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
+            _trials.Values.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason)).ToList()));
+    }
+
+    private ExperimentSnapshot Snapshot(int maxRows)
+    {
+        var spec = _spec ?? throw new InvalidOperationException($"experiment {Id} has not been started");
+        var best = Best();
+        var rows = _trials.Values
+            .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
+            .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
+            .Take(Math.Max(maxRows, 0))
+            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason))
+            .ToList();
+        return new ExperimentSnapshot(
+            Id,
+            spec.Name,
+            _published ? _status : ExperimentStatus.Running,
+            _published ? _statusReason : null,
+            _writer?.Directory,
+            spec.Metric,
+            spec.Mode,
+            _totalTrials,
+            new Dictionary<TrialStatus, int>(_counts),
+            rows,
+            best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
+            _results,
+            time.GetElapsedTime(_startTimestamp).TotalSeconds,
+            _isSpecError);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} ({Name}) started: {Trials} trials, results in {Directory}")]
+    private static partial void LogStarted(ILogger logger, string experimentId, string name, long trials, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} ended {Status} ({Reason}): {Terminated} terminated, {Errors} errors")]
+    private static partial void LogEnded(ILogger logger, string experimentId, string status, string? reason, int terminated, int errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} ended in ERROR: {Error}")]
+    private static partial void LogTrialError(ILogger logger, string experimentId, string trialId, string? error);
+
+    private sealed class TrialEntry(string trialId, TrialConfig config, int index)
+    {
+        public string TrialId { get; } = trialId;
+
+        public TrialConfig Config { get; } = config;
+
+        public int Index { get; } = index;
+
+        public TrialStatus Status { get; set; } = TrialStatus.Pending;
+
+        public long Iteration { get; set; }
+
+        public double? LastMetric { get; set; }
+
+        public TrialResult? LastResult { get; set; }
+
+        public int Failures { get; set; }
+
+        public string? Reason { get; set; }
+    }
+}

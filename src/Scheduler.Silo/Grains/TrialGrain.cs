@@ -1,0 +1,173 @@
+using Microsoft.Extensions.Logging;
+using Tuner.Abstractions.Grains;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+
+namespace Tuner.Scheduler.Grains;
+
+/// <summary>
+/// Ray's trial actor. Holds one trial's lifecycle: PENDING while it waits for slots, RUNNING on a
+/// worker, then TERMINATED, or ERROR once its failures pass <c>failure.max_failures</c>. A failed
+/// run that may be retried goes back to PENDING and restarts from its last checkpoint. Reports
+/// at or below the last recorded iteration (replayed after a restore) are dropped, so a trial's
+/// results never repeat an iteration.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
+{
+    private TrialAssignment? _assignment;
+    private int _maxFailures;
+    private TrialStatus _status = TrialStatus.Pending;
+    private string? _statusReason;
+    private string? _workerId;
+    private long _lastIteration;
+    private TrialResult? _lastResult;
+    private CheckpointRef? _checkpoint;
+    private int _failures;
+    private string? _stopRequested;
+
+    // Resolved once: GetGrain is not free, and reports are the hot path.
+    private IExperimentGrain? _experiment;
+    private IResourceSchedulerGrain? _scheduler;
+
+    private IExperimentGrain Experiment => _experiment ??= GrainFactory.GetGrain<IExperimentGrain>(_assignment!.ExperimentId);
+
+    private IResourceSchedulerGrain Scheduler => _scheduler ??= GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
+
+    public async Task InitializeAsync(TrialAssignment assignment, int maxFailures)
+    {
+        if (_assignment is not null)
+        {
+            throw new InvalidOperationException($"trial {assignment.TrialKey} was already initialized");
+        }
+
+        _assignment = assignment;
+        _maxFailures = maxFailures;
+        _status = TrialStatus.Pending;
+        await Scheduler.SubmitAsync(assignment);
+    }
+
+    public Task StartedAsync(string workerId, int attempt)
+    {
+        EnsureInitialized();
+        if (_status.IsFinal())
+        {
+            return Task.CompletedTask;
+        }
+
+        _status = TrialStatus.Running;
+        _workerId = workerId;
+        return Experiment.OnTrialStartedAsync(_assignment!.TrialId, workerId);
+    }
+
+    public async Task<TrialCommand> ReportAsync(TrialResult result)
+    {
+        EnsureInitialized();
+        if (_status.IsFinal() || _stopRequested is not null)
+        {
+            return TrialCommand.Stop;
+        }
+
+        if (result.TrainingIteration <= _lastIteration)
+        {
+            return TrialCommand.Continue;
+        }
+
+        _lastIteration = result.TrainingIteration;
+        _lastResult = result;
+        var command = await Experiment.OnTrialResultAsync(_assignment!.TrialId, result);
+        return _stopRequested is not null ? TrialCommand.Stop : command;
+    }
+
+    public Task CheckpointedAsync(CheckpointRef checkpoint)
+    {
+        if (_checkpoint is null || checkpoint.Iteration >= _checkpoint.Iteration)
+        {
+            _checkpoint = checkpoint;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task CompleteAsync(TrialOutcome outcome)
+    {
+        EnsureInitialized();
+        if (_status.IsFinal())
+        {
+            return;
+        }
+
+        await Scheduler.ReleaseAsync(_assignment!.TrialKey);
+        _workerId = null;
+        if (outcome.Kind == TrialOutcomeKind.Failed && _stopRequested is null && _failures < _maxFailures)
+        {
+            _failures++;
+            _status = TrialStatus.Pending;
+            _statusReason = outcome.Error;
+            LogRetrying(logger, _assignment.TrialKey, _failures, _maxFailures, _checkpoint?.Iteration ?? 0);
+            _assignment = _assignment with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
+
+            // A retry without a checkpoint starts over; its reports start again at iteration 1.
+            if (_checkpoint is null)
+            {
+                _lastIteration = 0;
+            }
+
+            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "failed");
+            await Scheduler.SubmitAsync(_assignment);
+            return;
+        }
+
+        _status = outcome.Kind == TrialOutcomeKind.Failed ? TrialStatus.Error : TrialStatus.Terminated;
+        _statusReason = outcome.Kind == TrialOutcomeKind.Failed
+            ? (_failures > 0 ? $"failed {_failures + 1} times (max_failures {_maxFailures}); last error: {outcome.Error}" : outcome.Error)
+            : _stopRequested;
+        await Experiment.OnTrialEndedAsync(_assignment.TrialId, _status, _statusReason);
+        DeactivateOnIdle();
+    }
+
+    public async Task StopAsync(string reason)
+    {
+        if (_assignment is null || _status.IsFinal() || _stopRequested is not null)
+        {
+            return;
+        }
+
+        _stopRequested = reason;
+        var dequeued = await Scheduler.CancelAsync(_assignment.TrialKey, reason);
+        if (dequeued && !_status.IsFinal())
+        {
+            // It never ran: nothing will report back, so it ends here.
+            _status = TrialStatus.Terminated;
+            _statusReason = reason;
+            await Experiment.OnTrialEndedAsync(_assignment.TrialId, _status, reason);
+        }
+    }
+
+    public Task<TrialInfo> GetAsync()
+    {
+        EnsureInitialized();
+        return Task.FromResult(new TrialInfo(
+            _assignment!.ExperimentId,
+            _assignment.TrialId,
+            _status,
+            _assignment.Config,
+            _lastIteration,
+            _lastResult,
+            _checkpoint,
+            _failures,
+            _workerId,
+            _statusReason));
+    }
+
+    private void EnsureInitialized()
+    {
+        if (_assignment is null)
+        {
+            throw new InvalidOperationException($"trial {this.GetPrimaryKeyString()} does not exist");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trial {TrialKey} failed ({Failures}/{MaxFailures}); retrying from iteration {Iteration}")]
+    private static partial void LogRetrying(ILogger logger, string trialKey, int failures, int maxFailures, long iteration);
+}

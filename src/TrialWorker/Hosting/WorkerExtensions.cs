@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tuner.Core.Trainables;
+
+namespace Tuner.Worker.Hosting;
+
+public static class WorkerExtensions
+{
+    /// <summary>Makes this silo a worker: it offers its slots to the resource scheduler and runs trials.</summary>
+    public static ISiloBuilder AddTunerWorker(this ISiloBuilder silo, Action<WorkerOptions>? configure = null)
+    {
+        var options = new WorkerOptions();
+        configure?.Invoke(options);
+        silo.Services.AddSingleton(options);
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
+        silo.Services.AddSingleton<TrialRunner>();
+        silo.Services.AddSingleton<TrialWorkerService>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<TrialWorkerService>());
+        return silo;
+    }
+}

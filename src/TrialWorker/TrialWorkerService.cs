@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tuner.Abstractions.Grains;
+using Tuner.Abstractions.Messages;
+
+namespace Tuner.Worker;
+
+/// <summary>
+/// The worker's presence in the cluster: announces its slots to the resource scheduler with an
+/// observer reference to itself, re-announces on a heartbeat, runs granted trials in the
+/// background and cancels them on request or at shutdown.
+/// </summary>
+public sealed partial class TrialWorkerService(
+    IGrainFactory grains,
+    TrialRunner runner,
+    WorkerOptions options,
+    TimeProvider time,
+    ILogger<TrialWorkerService> logger) : BackgroundService, ITrialWorker
+{
+    private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private ITrialWorker? _self;
+
+    public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.Gpus, Environment.MachineName);
+
+    public int RunningTrials => _running.Count;
+
+    private IResourceSchedulerGrain Scheduler => grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _self = grains.CreateObjectReference<ITrialWorker>(this);
+        await Scheduler.RegisterWorkerAsync(Info, _self);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.HeartbeatInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await Scheduler.RegisterWorkerAsync(Info, _self!);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogHeartbeatFailed(logger, Info.WorkerId, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public Task StartTrialAsync(TrialAssignment assignment)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        var running = new Running(cancellation);
+        if (!_running.TryAdd(assignment.TrialKey, running))
+        {
+            cancellation.Dispose();
+            throw new InvalidOperationException($"trial {assignment.TrialKey} is already running on worker {Info.WorkerId}");
+        }
+
+        running.Task = Task.Run(async () =>
+        {
+            try
+            {
+                await runner.RunAsync(assignment, Info.WorkerId, cancellation.Token);
+            }
+            finally
+            {
+                _running.TryRemove(assignment.TrialKey, out _);
+                cancellation.Dispose();
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopTrialAsync(string trialKey, string reason)
+    {
+        if (_running.TryGetValue(trialKey, out var running))
+        {
+            try
+            {
+                running.Cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended on its own meanwhile.
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _shutdown.CancelAsync();
+        var tasks = _running.Values.Select(r => r.Task).OfType<Task>().ToArray();
+        await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(options.ShutdownGracePeriod, time, cancellationToken));
+        try
+        {
+            await Scheduler.UnregisterWorkerAsync(Info.WorkerId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogHeartbeatFailed(logger, Info.WorkerId, ex.Message);
+        }
+
+        if (_self is not null)
+        {
+            grains.DeleteObjectReference<ITrialWorker>(_self);
+        }
+
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _shutdown.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} could not reach the resource scheduler: {Error}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string workerId, string error);
+
+    private sealed class Running(CancellationTokenSource cancellation)
+    {
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public Task? Task { get; set; }
+    }
+}

@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+
+namespace Tuner.Abstractions.Grains;
+
+/// <summary>
+/// Ray's trial actor: one trial's state (PENDING, RUNNING, PAUSED, TERMINATED, ERROR), config,
+/// last result, checkpoint and failures. Keyed by <see cref="TrialKeys.Of"/>.
+/// </summary>
+[Alias("Tuner.ITrialGrain")]
+public interface ITrialGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the trial (PENDING) and asks the resource scheduler for its slots.</summary>
+    [Alias("Initialize")]
+    Task InitializeAsync(TrialAssignment assignment, int maxFailures);
+
+    /// <summary>A worker began running the trial.</summary>
+    [Alias("Started")]
+    Task StartedAsync(string workerId, int attempt);
+
+    [Alias("Report")]
+    Task<TrialCommand> ReportAsync(TrialResult result);
+
+    [Alias("Checkpointed")]
+    Task CheckpointedAsync(CheckpointRef checkpoint);
+
+    /// <summary>The worker's run ended: finished, stopped or failed (then retried while failures allow).</summary>
+    [Alias("Complete")]
+    Task CompleteAsync(TrialOutcome outcome);
+
+    /// <summary>Stops the trial wherever it is: taken from the queue if pending, cancelled on its worker if running.</summary>
+    [Alias("Stop"), AlwaysInterleave]
+    Task StopAsync(string reason);
+
+    [Alias("Get"), AlwaysInterleave]
+    Task<TrialInfo> GetAsync();
+}

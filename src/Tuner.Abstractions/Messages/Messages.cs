@@ -1,0 +1,127 @@
+using Tuner.Core.Experiments;
+using Tuner.Core.Results;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Abstractions.Messages;
+
+/// <summary>A request to run an experiment; results go under <c>OutputRoot/&lt;name&gt;</c> on the scheduler's host.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.ExperimentSubmission")]
+public sealed record ExperimentSubmission([property: Id(0)] ExperimentSpec Spec, [property: Id(1)] string OutputRoot);
+
+/// <summary>What a trial needs to run on a worker. Sent by the trial grain through the resource scheduler.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.TrialAssignment")]
+public sealed record TrialAssignment(
+    [property: Id(0)] string ExperimentId,
+    [property: Id(1)] string TrialId,
+    [property: Id(2)] string Trainable,
+    [property: Id(3)] TrialConfig Config,
+    [property: Id(4)] int Seed,
+    [property: Id(5)] int Attempt,
+    [property: Id(6)] ResourceRequest Resources,
+    [property: Id(7)] string CheckpointRoot,
+    [property: Id(8)] int CheckpointFrequency,
+    [property: Id(9)] int CheckpointKeep,
+    [property: Id(10)] CheckpointRef? RestoreFrom)
+{
+    /// <summary>The trial grain's key: unique across experiments.</summary>
+    public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);
+}
+
+public static class TrialKeys
+{
+    public static string Of(string experimentId, string trialId) => $"{experimentId}/{trialId}";
+}
+
+/// <summary>CPU slots (fractions allowed) and GPUs a trial holds while it runs.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.ResourceRequest")]
+public sealed record ResourceRequest([property: Id(0)] double Cpu, [property: Id(1)] double Gpu);
+
+/// <summary>A saved checkpoint: its folder, the iteration it ends and the trial's training time until then.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.CheckpointRef")]
+public sealed record CheckpointRef([property: Id(0)] string Path, [property: Id(1)] long Iteration, [property: Id(2)] double TimeTotalS);
+
+/// <summary>What the worker tells a trial after each report.</summary>
+[GenerateSerializer, Alias("Tuner.TrialCommand")]
+public enum TrialCommand
+{
+    Continue,
+    Stop,
+    Pause,
+}
+
+/// <summary>How a trial's run on a worker ended.</summary>
+[GenerateSerializer, Alias("Tuner.TrialOutcomeKind")]
+public enum TrialOutcomeKind
+{
+    /// <summary>The trainable said it was done.</summary>
+    Finished,
+
+    /// <summary>A stop decision or a cancellation ended it.</summary>
+    Stopped,
+
+    /// <summary>The trainable threw.</summary>
+    Failed,
+}
+
+[GenerateSerializer, Immutable, Alias("Tuner.TrialOutcome")]
+public sealed record TrialOutcome([property: Id(0)] TrialOutcomeKind Kind, [property: Id(1)] string? Error, [property: Id(2)] long LastIteration);
+
+/// <summary>A worker's capacity, announced to the resource scheduler.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.WorkerInfo")]
+public sealed record WorkerInfo([property: Id(0)] string WorkerId, [property: Id(1)] double CpuSlots, [property: Id(2)] int Gpus, [property: Id(3)] string Host);
+
+/// <summary>A worker as the scheduler sees it: capacity and what is in use.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.WorkerUsage")]
+public sealed record WorkerUsage([property: Id(0)] WorkerInfo Info, [property: Id(1)] double CpuUsed, [property: Id(2)] double GpuUsed, [property: Id(3)] int Trials);
+
+[GenerateSerializer, Immutable, Alias("Tuner.ClusterResources")]
+public sealed record ClusterResources([property: Id(0)] IReadOnlyList<WorkerUsage> Workers, [property: Id(1)] int Queued);
+
+/// <summary>A trial's state held by its grain.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.TrialInfo")]
+public sealed record TrialInfo(
+    [property: Id(0)] string ExperimentId,
+    [property: Id(1)] string TrialId,
+    [property: Id(2)] TrialStatus Status,
+    [property: Id(3)] TrialConfig Config,
+    [property: Id(4)] long LastIteration,
+    [property: Id(5)] TrialResult? LastResult,
+    [property: Id(6)] CheckpointRef? Checkpoint,
+    [property: Id(7)] int Failures,
+    [property: Id(8)] string? WorkerId,
+    [property: Id(9)] string? StatusReason);
+
+/// <summary>One row of the live trial table.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.TrialRow")]
+public sealed record TrialRow(
+    [property: Id(0)] string TrialId,
+    [property: Id(1)] TrialStatus Status,
+    [property: Id(2)] TrialConfig Config,
+    [property: Id(3)] long Iteration,
+    [property: Id(4)] double? Metric,
+    [property: Id(5)] int Failures,
+    [property: Id(6)] string? StatusReason);
+
+/// <summary>An experiment as its grain sees it now.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.ExperimentSnapshot")]
+public sealed record ExperimentSnapshot(
+    [property: Id(0)] string ExperimentId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] ExperimentStatus Status,
+    [property: Id(3)] string? StatusReason,
+    [property: Id(4)] string? OutputDirectory,
+    [property: Id(5)] string Metric,
+    [property: Id(6)] OptimizationMode Mode,
+    [property: Id(7)] long TotalTrials,
+    [property: Id(8)] IReadOnlyDictionary<TrialStatus, int> StateCounts,
+    [property: Id(9)] IReadOnlyList<TrialRow> Rows,
+    [property: Id(10)] BestTrial? Best,
+    [property: Id(11)] long ResultsReported,
+    [property: Id(12)] double ElapsedS,
+    [property: Id(13)] bool IsSpecError)
+{
+    public int Count(TrialStatus status) => StateCounts.TryGetValue(status, out var n) ? n : 0;
+
+    public bool IsFinal => Status != ExperimentStatus.Running;
+}

@@ -1,0 +1,132 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Tuner.Abstractions.Messages;
+using Tuner.Cli.Rendering;
+using Tuner.Client.Embedded;
+using Tuner.Core.Experiments;
+using Tuner.Core.Spec;
+
+namespace Tuner.Cli.Commands;
+
+/// <summary><c>tuner run SPEC</c>: runs an experiment on an embedded scheduler and worker, showing a live table of trials.</summary>
+public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SPEC>")]
+        [Description("The experiment spec, a YAML file")]
+        public string Spec { get; init; } = string.Empty;
+
+        [CommandOption("-o|--output <DIR>")]
+        [Description("Where results go: DIR/<experiment>/ (default ./runs)")]
+        public string Output { get; init; } = "runs";
+
+        [CommandOption("--cpus <N>")]
+        [Description("CPU slots the embedded worker offers (default: the number of cores)")]
+        public double? Cpus { get; init; }
+
+        [CommandOption("--gpus <N>")]
+        [Description("GPUs the embedded worker offers (default 0)")]
+        public int Gpus { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No live table; print the summary only")]
+        public bool Quiet { get; init; }
+
+        [CommandOption("-v|--verbose")]
+        [Description("Show the cluster's informational logs")]
+        public bool Verbose { get; init; }
+
+        public override ValidationResult Validate() =>
+            Cpus is <= 0 ? ValidationResult.Error("--cpus must be above zero")
+            : Gpus < 0 ? ValidationResult.Error("--gpus must be zero or more")
+            : ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var spec = SpecLoader.TryLoad(settings.Spec, console);
+        if (spec is null)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        var cpus = settings.Cpus ?? Environment.ProcessorCount;
+        var capacity = new List<SpecError>();
+        if (spec.Resources.Cpu > cpus)
+        {
+            capacity.Add(new SpecError("resources.cpu", $"each trial asks for {spec.Resources.Cpu} CPU slots but the embedded worker has {cpus}; lower resources.cpu or pass --cpus"));
+        }
+
+        if (spec.Resources.Gpu > settings.Gpus)
+        {
+            capacity.Add(new SpecError("resources.gpu", $"each trial asks for {spec.Resources.Gpu} GPUs but the embedded worker has {settings.Gpus}; lower resources.gpu or pass --gpus"));
+        }
+
+        if (capacity.Count > 0)
+        {
+            SpecLoader.PrintErrors(console, settings.Spec, capacity);
+            return ExitCodes.InvalidInput;
+        }
+
+        await using var tuner = await EmbeddedTuner.StartAsync(new EmbeddedTunerOptions
+        {
+            CpuSlots = cpus,
+            Gpus = settings.Gpus,
+            LogLevel = settings.Verbose ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning,
+        }, cancellationToken);
+        var client = tuner.Client;
+        var id = await client.StartAsync(spec, settings.Output);
+        ExperimentSnapshot final;
+        if (settings.Quiet)
+        {
+            final = await client.WaitAsync(id, null, cancellationToken);
+        }
+        else if (console.Profile.Capabilities.Interactive && console.Profile.Capabilities.Ansi)
+        {
+            final = await console.Live(new Text("starting...")).AutoClear(false).StartAsync(async live =>
+                await client.WaitAsync(id, new InlineProgress<ExperimentSnapshot>(s =>
+                {
+                    live.UpdateTarget(ExperimentView.Render(s, spec));
+                    live.Refresh();
+                }), cancellationToken));
+        }
+        else
+        {
+            // Redirected output (CI, files): a progress line every few seconds instead of redrawing a table.
+            var lastPrinted = long.MinValue;
+            final = await client.WaitAsync(id, new InlineProgress<ExperimentSnapshot>(s =>
+            {
+                if (!s.IsFinal && TimeProvider.System.GetElapsedTime(lastPrinted) >= TimeSpan.FromSeconds(5))
+                {
+                    lastPrinted = TimeProvider.System.GetTimestamp();
+                    console.WriteLine(ExperimentView.StatusLine(s));
+                }
+            }), cancellationToken);
+            console.Write(ExperimentView.Render(final, spec));
+        }
+
+        // Rows for the summary's failures: ask for enough to list them.
+        if (final.Count(TrialStatus.Error) > 0)
+        {
+            final = await client.GetAsync(id, final.StateCounts.Values.Sum());
+        }
+
+        ExperimentView.PrintSummary(console, final);
+        return final switch
+        {
+            { IsSpecError: true } => ExitCodes.InvalidInput,
+            { Status: ExperimentStatus.Stopped } when cancellationToken.IsCancellationRequested => ExitCodes.Interrupted,
+            { Status: ExperimentStatus.Failed } => ExitCodes.RuntimeFailure,
+            _ when final.Count(TrialStatus.Error) > 0 => ExitCodes.RuntimeFailure,
+            _ => ExitCodes.Success,
+        };
+    }
+
+    /// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

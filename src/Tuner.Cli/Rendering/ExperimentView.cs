@@ -1,0 +1,120 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Spec;
+
+namespace Tuner.Cli.Rendering;
+
+/// <summary>How an experiment looks on the terminal: a live table of trials like Ray's CLIReporter, and the final summary.</summary>
+public static class ExperimentView
+{
+    private const int MaxParamColumns = 6;
+
+    /// <summary>The live view: a status line, the best trial so far, and a table of trials (running first).</summary>
+    public static IRenderable Render(ExperimentSnapshot s, ExperimentSpec spec)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Expand();
+        table.AddColumn("Trial");
+        table.AddColumn("Status");
+        var paramNames = spec.Space.Names.Take(MaxParamColumns).ToList();
+        foreach (var name in paramNames)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("Iter").RightAligned());
+        table.AddColumn(new TableColumn(Markup.Escape(spec.Metric)).RightAligned());
+        foreach (var row in s.Rows)
+        {
+            var cells = new List<IRenderable>
+            {
+                new Text(row.TrialId),
+                new Markup(StatusMarkup(row.Status) + (row.Failures > 0 ? $" [grey]({row.Failures} failed)[/]" : string.Empty)),
+            };
+            cells.AddRange(paramNames.Select(n => new Text(row.Config.TryGetValue(n, out var v) ? v.ToDisplayString() : string.Empty)));
+            cells.Add(new Text(row.Iteration > 0 ? row.Iteration.ToString(CultureInfo.InvariantCulture) : string.Empty));
+            cells.Add(new Text(row.Metric is { } m ? Format(m) : string.Empty));
+            table.AddRow(cells);
+        }
+
+        var hidden = s.StateCounts.Values.Sum() - s.Rows.Count;
+        if (hidden > 0)
+        {
+            table.Caption($"... and {hidden:N0} more trials (see the results folder)");
+        }
+
+        return new Rows(new Markup(Markup.Escape(StatusLine(s))), new Markup(Markup.Escape(BestLine(s))), table);
+    }
+
+    /// <summary>One line of progress: elapsed time, trials by state, results so far.</summary>
+    public static string StatusLine(ExperimentSnapshot s)
+    {
+        var states = string.Join(" | ", Enum.GetValues<TrialStatus>().Where(t => s.Count(t) > 0).Select(t => $"{s.Count(t)} {t.ToWire()}"));
+        var created = s.StateCounts.Values.Sum();
+        return string.Create(CultureInfo.InvariantCulture, $"{s.Name}: running for {s.ElapsedS:F1} s, {created:N0}/{s.TotalTrials:N0} trials ({(states.Length == 0 ? "none yet" : states)}), {s.ResultsReported:N0} results");
+    }
+
+    public static string BestLine(ExperimentSnapshot s) => s.Best is { } best
+        ? $"Current best trial: {best.TrialId} with {s.Metric}={Format(best.LastResult.GetMetric(s.Metric) ?? double.NaN)} and params {{{best.Config}}}"
+        : "Current best trial: none yet";
+
+    /// <summary>The end: how it went, the best trial, failures, and where the results are.</summary>
+    public static void PrintSummary(IAnsiConsole console, ExperimentSnapshot s)
+    {
+        var color = s.Status switch
+        {
+            ExperimentStatus.Completed when s.Count(TrialStatus.Error) == 0 => "green",
+            ExperimentStatus.Completed or ExperimentStatus.Stopped => "yellow",
+            _ => "red",
+        };
+        var created = s.StateCounts.Values.Sum();
+        var states = string.Join(", ", Enum.GetValues<TrialStatus>().Where(t => s.Count(t) > 0).Select(t => $"{s.Count(t)} {t.ToWire()}"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[{color}]Experiment {Markup.Escape(s.Name)} {s.Status.ToWire()}[/] in {s.ElapsedS:F1} s: {created:N0} trials ({states}), {s.ResultsReported:N0} results"));
+        if (s.StatusReason is { } reason)
+        {
+            console.MarkupLineInterpolated($"  reason: {reason}");
+        }
+
+        if (s.Best is { } best)
+        {
+            var table = new Table().Border(TableBorder.Simple).Title($"Best trial {best.TrialId} ({(s.Mode == OptimizationMode.Min ? "lowest" : "highest")} {s.Metric})");
+            table.AddColumn("Parameter");
+            table.AddColumn(new TableColumn("Value").RightAligned());
+            foreach (var (key, value) in best.Config)
+            {
+                table.AddRow(Markup.Escape(key), Markup.Escape(value.ToString()));
+            }
+
+            table.AddRow(new Markup("[bold]training_iteration[/]"), new Text(best.LastResult.TrainingIteration.ToString(CultureInfo.InvariantCulture)));
+            foreach (var (key, value) in best.LastResult.Metrics)
+            {
+                table.AddRow(new Markup($"[bold]{Markup.Escape(key)}[/]"), new Text(Format(value)));
+            }
+
+            console.Write(table);
+        }
+
+        foreach (var row in s.Rows.Where(r => r.Status == TrialStatus.Error).Take(5))
+        {
+            console.MarkupLineInterpolated($"  [red]{row.TrialId} ERROR[/]: {row.StatusReason}");
+        }
+
+        if (s.OutputDirectory is { } dir)
+        {
+            console.MarkupLineInterpolated($"Results: {dir}");
+        }
+    }
+
+    private static string StatusMarkup(TrialStatus status) => status switch
+    {
+        TrialStatus.Running => "[blue]RUNNING[/]",
+        TrialStatus.Pending => "[grey]PENDING[/]",
+        TrialStatus.Paused => "[yellow]PAUSED[/]",
+        TrialStatus.Terminated => "[green]TERMINATED[/]",
+        _ => "[red]ERROR[/]",
+    };
+
+    public static string Format(double value) => value.ToString("G5", CultureInfo.InvariantCulture);
+}

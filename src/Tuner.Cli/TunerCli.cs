@@ -1,0 +1,34 @@
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Tuner.Cli.Commands;
+
+namespace Tuner.Cli;
+
+/// <summary>The <c>tuner</c> command line, callable in-process (tests pass their own console).</summary>
+public static class TunerCli
+{
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null, CancellationToken cancellationToken = default)
+    {
+        console ??= AnsiConsole.Console;
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("tuner");
+            config.ConfigureConsole(console);
+            config.CancellationExitCode(ExitCodes.Interrupted);
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("Run an experiment in this process (an embedded scheduler and worker) and write its results")
+                .WithExample("run", "examples/branin-random.yaml")
+                .WithExample("run", "examples/hartmann6-grid.yaml", "--output", "/tmp/runs");
+            config.AddCommand<ValidateCommand>("validate")
+                .WithDescription("Check a spec and show what it would run, without running it")
+                .WithExample("validate", "examples/branin-random.yaml");
+            config.SetExceptionHandler((ex, _) =>
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+                return ex is CommandParseException or CommandRuntimeException ? ExitCodes.InvalidInput : ExitCodes.RuntimeFailure;
+            });
+        });
+        return await app.RunAsync(args, cancellationToken).ConfigureAwait(false);
+    }
+}

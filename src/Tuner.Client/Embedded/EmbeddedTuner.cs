@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tuner.Scheduler.Hosting;
+using Tuner.Worker.Hosting;
+
+namespace Tuner.Client.Embedded;
+
+/// <summary>
+/// A whole Tuner cluster in this process: one silo hosting the experiment, trial and resource
+/// scheduler grains and a worker, on loopback ports of its own. The same grains and the same
+/// worker run as separate processes in a real cluster.
+/// </summary>
+public sealed class EmbeddedTuner : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EmbeddedTuner(IHost host)
+    {
+        _host = host;
+        Client = new TunerClient(host.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    public TunerClient Client { get; }
+
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<EmbeddedTuner> StartAsync(EmbeddedTunerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EmbeddedTunerOptions();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel);
+
+        // The watchdog measures thread stalls; in a short-lived process sharing two cores with trials its warnings are noise.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", Microsoft.Extensions.Logging.LogLevel.Error);
+
+        // Workstation GC is deliberate for a command-line process; the silo's advice to use server GC is not for us.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", Microsoft.Extensions.Logging.LogLevel.Error);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "tuner-embedded", clusterId: $"embedded-{Environment.ProcessId}");
+            silo.AddTunerControlPlane();
+            silo.AddTunerWorker(w =>
+            {
+                w.WorkerId = "embedded";
+                w.CpuSlots = options.CpuSlots;
+                w.Gpus = options.Gpus;
+            });
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new EmbeddedTuner(host);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync().ConfigureAwait(false);
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using Tuner.Abstractions.Grains;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Spec;
+
+namespace Tuner.Client;
+
+/// <summary>Submits experiments to a Tuner cluster, watches them and stops them.</summary>
+public sealed class TunerClient(IGrainFactory grains, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>How often <see cref="WaitAsync"/> asks the experiment for news.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How many trial rows each progress snapshot carries.</summary>
+    public int ProgressRows { get; init; } = 20;
+
+    /// <summary>A new experiment id: the spec's name, the UTC start time and a random suffix.</summary>
+    public string NewExperimentId(ExperimentSpec spec) =>
+        $"{spec.Name}-{_time.GetUtcNow():yyyyMMdd'T'HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    /// <summary>Starts an experiment; its results go under <paramref name="outputRoot"/> on the scheduler's host.</summary>
+    public async Task<string> StartAsync(ExperimentSpec spec, string outputRoot, string? experimentId = null)
+    {
+        var errors = SpecValidator.Validate(spec);
+        if (errors.Count > 0)
+        {
+            throw new SpecException(errors);
+        }
+
+        var id = experimentId ?? NewExperimentId(spec);
+        await grains.GetGrain<IExperimentGrain>(id).StartAsync(new ExperimentSubmission(spec, Path.GetFullPath(outputRoot)));
+        return id;
+    }
+
+    public Task<ExperimentSnapshot> GetAsync(string experimentId, int maxRows = 20) =>
+        grains.GetGrain<IExperimentGrain>(experimentId).GetSnapshotAsync(maxRows);
+
+    public Task StopAsync(string experimentId, string reason = "stopped by the user") =>
+        grains.GetGrain<IExperimentGrain>(experimentId).StopAsync(reason);
+
+    /// <summary>
+    /// Waits for the experiment to end, reporting each snapshot to <paramref name="progress"/>. When
+    /// <paramref name="cancellationToken"/> fires, the experiment is stopped and the wait goes on until it has ended.
+    /// </summary>
+    public async Task<ExperimentSnapshot> WaitAsync(string experimentId, IProgress<ExperimentSnapshot>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var stopRequested = false;
+        while (true)
+        {
+            var snapshot = await GetAsync(experimentId, ProgressRows);
+            progress?.Report(snapshot);
+            if (snapshot.IsFinal)
+            {
+                return snapshot;
+            }
+
+            if (cancellationToken.IsCancellationRequested && !stopRequested)
+            {
+                stopRequested = true;
+                await StopAsync(experimentId, "stopped by the user");
+                continue;
+            }
+
+            try
+            {
+                await Task.Delay(PollInterval, _time, stopRequested ? CancellationToken.None : cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Loop round to stop the experiment and wait for its end.
+            }
+        }
+    }
+
+    /// <summary>Runs an experiment to its end: <see cref="StartAsync"/> then <see cref="WaitAsync"/>.</summary>
+    public async Task<ExperimentSnapshot> RunAsync(ExperimentSpec spec, string outputRoot, IProgress<ExperimentSnapshot>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var id = await StartAsync(spec, outputRoot);
+        return await WaitAsync(id, progress, cancellationToken);
+    }
+}

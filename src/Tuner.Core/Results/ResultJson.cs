@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+using Tuner.Core.Experiments;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Results;
+
+/// <summary>The JSON shapes of the run folder's files.</summary>
+public static class ResultJson
+{
+    /// <summary>Files are read by people and tools, not embedded in HTML: keep '+', quotes and non-ASCII text as they are.</summary>
+    public static System.Text.Encodings.Web.JavaScriptEncoder Encoder { get; } = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>Writes a number; NaN and infinities become the strings "NaN", "Infinity", "-Infinity".</summary>
+    public static void WriteNumber(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            w.WriteNumber(name, value);
+        }
+        else
+        {
+            w.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    public static void WriteResult(Utf8JsonWriter w, string trialId, TrialResult result)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("training_iteration", result.TrainingIteration);
+        WriteNumber(w, "time_total_s", result.TimeTotalS);
+        WriteNumber(w, "timestamp", result.Timestamp);
+        w.WriteString("trial_id", trialId);
+        foreach (var (key, value) in result.Metrics)
+        {
+            if (key is not ("training_iteration" or "time_total_s" or "timestamp" or "trial_id"))
+            {
+                WriteNumber(w, key, value);
+            }
+        }
+
+        w.WriteEndObject();
+    }
+
+    public static void WriteExperiment(Utf8JsonWriter w, ExperimentDocument doc)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", doc.Spec.Name);
+        w.WriteString("id", doc.Id);
+        w.WriteString("status", doc.Status.ToWire());
+        if (doc.StatusReason is not null)
+        {
+            w.WriteString("status_reason", doc.StatusReason);
+        }
+
+        w.WriteString("started_at", doc.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (doc.EndedAt is { } ended)
+        {
+            w.WriteString("ended_at", ended.ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        w.WriteString("metric", doc.Spec.Metric);
+        w.WriteString("mode", doc.Spec.Mode == OptimizationMode.Min ? "min" : "max");
+        w.WriteStartObject("state_counts");
+        foreach (var status in Enum.GetValues<TrialStatus>())
+        {
+            w.WriteNumber(status.ToWire(), doc.StateCounts.TryGetValue(status, out var n) ? n : 0);
+        }
+
+        w.WriteEndObject();
+        if (doc.Best is { } best)
+        {
+            w.WriteStartObject("best");
+            w.WriteString("trial_id", best.TrialId);
+            w.WritePropertyName("config");
+            SpecWriter.WriteConfig(w, best.Config);
+            w.WritePropertyName("metrics");
+            WriteResult(w, best.TrialId, best.LastResult);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("best");
+        }
+
+        w.WritePropertyName("spec");
+        SpecWriter.Write(w, doc.Spec);
+        w.WriteStartArray("trials");
+        foreach (var t in doc.Trials)
+        {
+            w.WriteStartObject();
+            w.WriteString("trial_id", t.TrialId);
+            w.WriteString("status", t.Status.ToWire());
+            w.WriteNumber("iterations", t.Iterations);
+            w.WriteNumber("failures", t.Failures);
+            if (t.LastMetric is { } m)
+            {
+                WriteNumber(w, doc.Spec.Metric, m);
+            }
+
+            if (t.StatusReason is not null)
+            {
+                w.WriteString("status_reason", t.StatusReason);
+            }
+
+            w.WritePropertyName("config");
+            SpecWriter.WriteConfig(w, t.Config);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

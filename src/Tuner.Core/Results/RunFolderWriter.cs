@@ -1,0 +1,338 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tuner.Core.Experiments;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Results;
+
+/// <summary>
+/// Writes an experiment's run folder the way Ray lays it out:
+/// <c>experiment.json</c>, and per trial <c>trials/&lt;id&gt;/params.json</c>, <c>result.jsonl</c>,
+/// <c>progress.csv</c> (and <c>error.txt</c> when it failed). Callers record in memory and return at
+/// once; a background loop rewrites what changed every <c>flushInterval</c>, each file through a
+/// temporary file and a rename, so no file is ever half-written.
+/// </summary>
+public sealed class RunFolderWriter : IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
+    private readonly HashSet<TrialFiles> _dirty = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly TimeSpan _experimentInterval;
+    private readonly TimeProvider _time;
+    private ExperimentDocument? _document;
+    private bool _documentDirty;
+    private long _lastDocumentWrite;
+    private Exception? _failure;
+
+    private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time)
+    {
+        Directory = directory;
+        _time = time;
+        _experimentInterval = TimeSpan.FromSeconds(1);
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "trials"));
+        _loop = Task.Run(() => RunAsync(flushInterval));
+    }
+
+    /// <summary>The experiment's folder, <c>root/name</c> (or <c>root/name-2</c>, ... when that holds an earlier run).</summary>
+    public string Directory { get; }
+
+    public static RunFolderWriter Create(string root, string experimentName, TimeSpan? flushInterval = null, TimeProvider? time = null)
+    {
+        var directory = ChooseFolder(root, experimentName);
+        return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(200), time ?? TimeProvider.System);
+    }
+
+    /// <summary>An unused folder for the experiment: earlier runs are never overwritten.</summary>
+    public static string ChooseFolder(string root, string experimentName)
+    {
+        var candidate = Path.GetFullPath(Path.Combine(root, experimentName));
+        for (var n = 2; System.IO.Directory.Exists(candidate) && System.IO.Directory.EnumerateFileSystemEntries(candidate).Any(); n++)
+        {
+            candidate = Path.GetFullPath(Path.Combine(root, $"{experimentName}-{n}"));
+        }
+
+        return candidate;
+    }
+
+    public string TrialDirectory(string trialId) => Path.Combine(Directory, "trials", trialId);
+
+    public void TrialCreated(string trialId, TrialConfig config)
+    {
+        lock (_gate)
+        {
+            var files = new TrialFiles(trialId, config) { ParamsPending = true };
+            _trials[trialId] = files;
+            _dirty.Add(files);
+        }
+    }
+
+    public void Append(string trialId, TrialResult result)
+    {
+        lock (_gate)
+        {
+            var files = _trials[trialId];
+            files.Results ??= Reload(files);
+            files.Results.Add(result);
+            _dirty.Add(files);
+        }
+    }
+
+    /// <summary>The trial will report no more: flush it once more, then drop its results from memory.</summary>
+    public void TrialEnded(string trialId, string? error)
+    {
+        lock (_gate)
+        {
+            var files = _trials[trialId];
+            files.Ended = true;
+            files.Error = error;
+            _dirty.Add(files);
+        }
+    }
+
+    public void UpdateExperiment(ExperimentDocument document)
+    {
+        lock (_gate)
+        {
+            _document = document;
+            _documentDirty = true;
+        }
+    }
+
+    /// <summary>Writes everything recorded so far; <paramref name="force"/> writes experiment.json even inside its interval.</summary>
+    public void Flush(bool force = true)
+    {
+        TrialFiles[] dirty;
+        lock (_gate)
+        {
+            dirty = [.. _dirty];
+            _dirty.Clear();
+        }
+
+        foreach (var files in dirty)
+        {
+            WriteTrial(files);
+        }
+
+        ExperimentDocument? document = null;
+        lock (_gate)
+        {
+            var due = force || _time.GetElapsedTime(_lastDocumentWrite) >= _experimentInterval;
+            if (_documentDirty && due)
+            {
+                document = _document;
+                _documentDirty = false;
+            }
+        }
+
+        if (document is not null)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ResultJson.Encoder }))
+            {
+                ResultJson.WriteExperiment(w, document);
+            }
+
+            AtomicFile.Write(Path.Combine(Directory, "experiment.json"), buffer.ToArray());
+            _lastDocumentWrite = _time.GetTimestamp();
+        }
+    }
+
+    private void WriteTrial(TrialFiles files)
+    {
+        var directory = TrialDirectory(files.TrialId);
+        TrialResult[] results;
+        bool writeParams;
+        bool ended;
+        string? error;
+        lock (_gate)
+        {
+            results = files.Results?.ToArray() ?? [];
+            writeParams = files.ParamsPending;
+            files.ParamsPending = false;
+            ended = files.Ended;
+            error = files.Error;
+            if (ended)
+            {
+                files.Results = null;
+            }
+        }
+
+        System.IO.Directory.CreateDirectory(directory);
+        if (writeParams)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ResultJson.Encoder }))
+            {
+                SpecWriter.WriteConfig(w, files.Config);
+            }
+
+            AtomicFile.Write(Path.Combine(directory, "params.json"), buffer.ToArray());
+        }
+
+        if (results.Length > 0 && results.Length != files.WrittenCount)
+        {
+            AtomicFile.Write(Path.Combine(directory, "result.jsonl"), Jsonl(files.TrialId, results));
+            AtomicFile.Write(Path.Combine(directory, "progress.csv"), Csv(files.TrialId, results));
+            files.WrittenCount = results.Length;
+        }
+
+        if (ended && error is not null)
+        {
+            AtomicFile.Write(Path.Combine(directory, "error.txt"), error + Environment.NewLine);
+        }
+    }
+
+    private static byte[] Jsonl(string trialId, TrialResult[] results)
+    {
+        using var buffer = new MemoryStream(results.Length * 128);
+        foreach (var result in results)
+        {
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+            {
+                ResultJson.WriteResult(w, trialId, result);
+            }
+
+            buffer.WriteByte((byte)'\n');
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static string Csv(string trialId, TrialResult[] results)
+    {
+        var columns = new List<string>();
+        foreach (var result in results)
+        {
+            foreach (var key in result.Metrics.Keys)
+            {
+                if (!columns.Contains(key))
+                {
+                    columns.Add(key);
+                }
+            }
+        }
+
+        var sb = new StringBuilder(results.Length * 96);
+        sb.Append("training_iteration,time_total_s,timestamp,trial_id");
+        foreach (var column in columns)
+        {
+            sb.Append(',').Append(CsvField(column));
+        }
+
+        sb.Append('\n');
+        foreach (var result in results)
+        {
+            sb.Append(result.TrainingIteration.ToString(CultureInfo.InvariantCulture)).Append(',')
+              .Append(result.TimeTotalS.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+              .Append(result.Timestamp.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+              .Append(CsvField(trialId));
+            foreach (var column in columns)
+            {
+                sb.Append(',');
+                if (result.Metrics.TryGetValue(column, out var v))
+                {
+                    sb.Append(v.ToString("R", CultureInfo.InvariantCulture));
+                }
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    private static string CsvField(string value) =>
+        value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
+    /// <summary>Reads back results already flushed for a trial whose buffer was dropped.</summary>
+    private List<TrialResult> Reload(TrialFiles files)
+    {
+        var list = new List<TrialResult>();
+        var path = Path.Combine(TrialDirectory(files.TrialId), "result.jsonl");
+        if (!File.Exists(path))
+        {
+            return list;
+        }
+
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var metrics = new Dictionary<string, double>();
+            long iteration = 0;
+            double total = 0, timestamp = 0;
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                var value = p.Value.ValueKind == JsonValueKind.String ? double.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture) : p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : double.NaN;
+                switch (p.Name)
+                {
+                    case "training_iteration": iteration = (long)value; break;
+                    case "time_total_s": total = value; break;
+                    case "timestamp": timestamp = value; break;
+                    case "trial_id": break;
+                    default: metrics[p.Name] = value; break;
+                }
+            }
+
+            list.Add(new TrialResult(iteration, total, timestamp, metrics));
+        }
+
+        files.WrittenCount = list.Count;
+        return list;
+    }
+
+    private async Task RunAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    Flush(force: false);
+                }
+                catch (IOException ex)
+                {
+                    // Keep recording; the next flush retries. The error surfaces on dispose.
+                    _failure = ex;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        Flush(force: true);
+        if (_failure is not null && _dirty.Count > 0)
+        {
+            throw new IOException($"could not write results under {Directory}", _failure);
+        }
+    }
+
+    private sealed class TrialFiles(string trialId, TrialConfig config)
+    {
+        public string TrialId { get; } = trialId;
+
+        public TrialConfig Config { get; } = config;
+
+        public List<TrialResult>? Results { get; set; } = [];
+
+        public int WrittenCount { get; set; }
+
+        public bool ParamsPending { get; set; }
+
+        public bool Ended { get; set; }
+
+        public string? Error { get; set; }
+    }
+}

@@ -1,0 +1,19 @@
+using Tuner.Core.Space;
+
+namespace Tuner.Core.Search;
+
+/// <summary>
+/// Suggests configs for new trials and learns from their results (Ray's Searcher).
+/// The experiment calls it from one thread at a time.
+/// </summary>
+public interface ISearcher
+{
+    /// <summary>True when no further config will ever be suggested.</summary>
+    bool IsExhausted { get; }
+
+    /// <summary>The next config for <paramref name="trialId"/>, or false when there is none now.</summary>
+    bool TrySuggest(string trialId, out TrialConfig config);
+
+    /// <summary>A trial ended; <paramref name="lastMetrics"/> is its last report, null when it reported nothing.</summary>
+    void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed);
+}

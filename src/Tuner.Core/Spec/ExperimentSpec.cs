@@ -1,0 +1,105 @@
+using Tuner.Core.Space;
+
+namespace Tuner.Core.Spec;
+
+/// <summary>Whether the experiment's metric is to be minimised or maximised.</summary>
+public enum OptimizationMode
+{
+    Min,
+    Max,
+}
+
+/// <summary>
+/// One tuning experiment: the model behind the YAML spec. Build it in code or parse it with
+/// <see cref="SpecParser"/>; either way <see cref="SpecValidator"/> checks it the same way.
+/// </summary>
+public sealed record ExperimentSpec
+{
+    public required string Name { get; init; }
+
+    /// <summary>The name of a registered trainable (<c>branin</c>, <c>hartmann6</c>, <c>sleep</c>, <c>noop</c>, ...).</summary>
+    public required string Trainable { get; init; }
+
+    /// <summary>Fixed values passed to every trial, merged with the sampled ones.</summary>
+    public TrialConfig Params { get; init; } = TrialConfig.Empty;
+
+    public required string Metric { get; init; }
+
+    public OptimizationMode Mode { get; init; } = OptimizationMode.Min;
+
+    /// <summary>How many configs to draw; with grid dimensions, how many times to repeat the grid.</summary>
+    public int Samples { get; init; } = 1;
+
+    public int MaxConcurrent { get; init; } = 1;
+
+    public SearchSpec Search { get; init; } = new();
+
+    public SchedulerSpec Scheduler { get; init; } = new();
+
+    public StopSpec Stop { get; init; } = new();
+
+    public ResourceSpec Resources { get; init; } = new();
+
+    public FailureSpec Failure { get; init; } = new();
+
+    public CheckpointSpec Checkpoint { get; init; } = new();
+
+    public SearchSpace Space { get; init; } = [];
+
+    /// <summary>True when a smaller value of the metric is better.</summary>
+    public bool IsBetter(double candidate, double incumbent) =>
+        Mode == OptimizationMode.Min ? candidate < incumbent : candidate > incumbent;
+}
+
+/// <summary>The search algorithm: <c>random</c> or <c>grid</c> for now.</summary>
+public sealed record SearchSpec
+{
+    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid"];
+
+    public string Algorithm { get; init; } = "random";
+
+    public int Seed { get; init; }
+}
+
+/// <summary>The early-stopping scheduler: <c>fifo</c> for now.</summary>
+public sealed record SchedulerSpec
+{
+    public static IReadOnlyList<string> Algorithms { get; } = ["fifo"];
+
+    public string Algorithm { get; init; } = "fifo";
+}
+
+/// <summary>When trials, and the experiment, stop.</summary>
+public sealed record StopSpec
+{
+    /// <summary>A trial stops after this many reports.</summary>
+    public int? TrainingIteration { get; init; }
+
+    /// <summary>A trial stops once its metric reaches this value (at or below it for min, at or above for max).</summary>
+    public double? MetricThreshold { get; init; }
+
+    /// <summary>The whole experiment stops after this many seconds; running trials are stopped.</summary>
+    public double? TimeBudgetS { get; init; }
+}
+
+/// <summary>What one trial holds while it runs: CPU slots (fractions allowed) and GPUs.</summary>
+public sealed record ResourceSpec
+{
+    public double Cpu { get; init; } = 1;
+
+    public double Gpu { get; init; }
+}
+
+/// <summary>How often a failed trial is retried from its last checkpoint before it is ERROR (Ray's FailureConfig).</summary>
+public sealed record FailureSpec
+{
+    public int MaxFailures { get; init; }
+}
+
+/// <summary>How often trials save checkpoints (every N iterations; 0 = only when asked) and how many to keep.</summary>
+public sealed record CheckpointSpec
+{
+    public int Frequency { get; init; }
+
+    public int Keep { get; init; } = 1;
+}

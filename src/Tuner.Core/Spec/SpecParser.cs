@@ -1,0 +1,532 @@
+using System.Globalization;
+using Tuner.Core.Space;
+using Tuner.Core.Trainables;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Tuner.Core.Spec;
+
+/// <summary>
+/// Reads an experiment spec from YAML (or JSON, which YAML contains) into an <see cref="ExperimentSpec"/>.
+/// Collects every problem with its field path and line, then runs <see cref="SpecValidator"/>.
+/// </summary>
+public sealed class SpecParser
+{
+    private static readonly string[] TopLevelKeys =
+        ["name", "trainable", "params", "metric", "mode", "samples", "max_concurrent", "search", "scheduler", "stop", "resources", "failure", "checkpoint", "space"];
+
+    private static readonly string[] Primitives =
+        ["uniform", "quniform", "loguniform", "qloguniform", "normal", "randint", "qrandint", "lograndint", "choice", "grid"];
+
+    private readonly List<SpecError> _errors = [];
+    private readonly Dictionary<string, int> _lines = new(StringComparer.Ordinal);
+
+    private SpecParser()
+    {
+    }
+
+    /// <summary>Parses and validates; throws <see cref="SpecException"/> listing every problem.</summary>
+    public static ExperimentSpec Parse(string text, TrainableRegistry? registry = null) => Parse(text, registry, validate: true);
+
+    /// <summary>Reads the structure only, skipping <see cref="SpecValidator"/>: for specs that were validated before they travelled.</summary>
+    public static ExperimentSpec ParseStructure(string text) => Parse(text, null, validate: false);
+
+    private static ExperimentSpec Parse(string text, TrainableRegistry? registry, bool validate)
+    {
+        var parser = new SpecParser();
+        var spec = parser.ParseDocument(text);
+        if (validate && spec is not null && parser._errors.Count == 0)
+        {
+            parser._errors.AddRange(SpecValidator.Validate(spec, registry).Select(e => e with { Line = parser.LineOf(e.Path) }));
+        }
+
+        return parser._errors.Count == 0 ? spec! : throw new SpecException(parser._errors);
+    }
+
+    public static ExperimentSpec ParseFile(string path, TrainableRegistry? registry = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SpecException("(file)", $"the spec file '{path}' does not exist");
+        }
+
+        return Parse(File.ReadAllText(path), registry);
+    }
+
+    private int? LineOf(string path)
+    {
+        for (var p = path; p.Length > 0; p = p.Contains('.', StringComparison.Ordinal) ? p[..p.LastIndexOf('.')] : string.Empty)
+        {
+            if (_lines.TryGetValue(p, out var line))
+            {
+                return line;
+            }
+        }
+
+        return null;
+    }
+
+    private void Error(string path, YamlNode? node, string message) =>
+        _errors.Add(new SpecError(path, message, node is null ? null : (int)node.Start.Line));
+
+    private ExperimentSpec? ParseDocument(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            _errors.Add(new SpecError("(document)", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}", (int)ex.Start.Line));
+            return null;
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            _errors.Add(new SpecError("(document)", "the spec is empty; expected a mapping with name, trainable, metric, space, ..."));
+            return null;
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            Error("(document)", stream.Documents[1].RootNode, "the file holds more than one YAML document; put one experiment per file");
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            Error("(document)", stream.Documents[0].RootNode, "the spec must be a mapping of keys (name, trainable, metric, space, ...)");
+            return null;
+        }
+
+        var fields = Fields(root, string.Empty, TopLevelKeys);
+        foreach (var required in new[] { "name", "trainable", "metric" })
+        {
+            if (!fields.ContainsKey(required))
+            {
+                _errors.Add(new SpecError(required, $"is required ({Hint(required)})"));
+            }
+        }
+
+        var defaults = new ExperimentSpec { Name = string.Empty, Trainable = string.Empty, Metric = string.Empty };
+        return new ExperimentSpec
+        {
+            Name = String(fields, "name") ?? string.Empty,
+            Trainable = String(fields, "trainable") ?? string.Empty,
+            Params = fields.TryGetValue("params", out var p) ? Params(p, "params") : TrialConfig.Empty,
+            Metric = String(fields, "metric") ?? string.Empty,
+            Mode = Enum(fields, "mode", ["min", "max"]) is { } mode ? (mode == "min" ? OptimizationMode.Min : OptimizationMode.Max) : defaults.Mode,
+            Samples = Int(fields, "samples") ?? defaults.Samples,
+            MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
+            Search = Section(fields, "search", ["algorithm", "seed"], f => new SearchSpec
+            {
+                Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
+                Seed = Int(f, "search.seed") ?? 0,
+            }) ?? defaults.Search,
+            Scheduler = Section(fields, "scheduler", ["algorithm"], f => new SchedulerSpec
+            {
+                Algorithm = Enum(f, "scheduler.algorithm", SchedulerSpec.Algorithms) ?? "fifo",
+            }) ?? defaults.Scheduler,
+            Stop = Section(fields, "stop", ["training_iteration", "metric_threshold", "time_budget_s"], f => new StopSpec
+            {
+                TrainingIteration = Int(f, "stop.training_iteration"),
+                MetricThreshold = Double(f, "stop.metric_threshold"),
+                TimeBudgetS = Double(f, "stop.time_budget_s"),
+            }) ?? defaults.Stop,
+            Resources = Section(fields, "resources", ["cpu", "gpu"], f => new ResourceSpec
+            {
+                Cpu = Double(f, "resources.cpu") ?? 1,
+                Gpu = Double(f, "resources.gpu") ?? 0,
+            }) ?? defaults.Resources,
+            Failure = Section(fields, "failure", ["max_failures"], f => new FailureSpec
+            {
+                MaxFailures = Int(f, "failure.max_failures") ?? 0,
+            }) ?? defaults.Failure,
+            Checkpoint = Section(fields, "checkpoint", ["frequency", "keep"], f => new CheckpointSpec
+            {
+                Frequency = Int(f, "checkpoint.frequency") ?? 0,
+                Keep = Int(f, "checkpoint.keep") ?? 1,
+            }) ?? defaults.Checkpoint,
+            Space = fields.TryGetValue("space", out var s) ? ParseSpace(s) : [],
+        };
+    }
+
+    private static string Hint(string key) => key switch
+    {
+        "name" => "a name for the experiment, e.g. name: branin-random",
+        "trainable" => "what to tune, e.g. trainable: branin",
+        "metric" => "the reported metric to optimise, e.g. metric: value",
+        _ => key,
+    };
+
+    /// <summary>The keys of a mapping, keyed by full path; unknown keys are reported with the allowed ones.</summary>
+    private Dictionary<string, YamlNode> Fields(YamlMappingNode node, string prefix, IReadOnlyList<string> allowed)
+    {
+        var result = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in node.Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            var path = prefix.Length == 0 ? key : $"{prefix}.{key}";
+            if (!allowed.Contains(key))
+            {
+                var suggestion = Suggest(key, allowed);
+                Error(path, keyNode, $"unknown key '{key}'{suggestion}; allowed here: {string.Join(", ", allowed)}");
+                continue;
+            }
+
+            if (!result.TryAdd(path, value))
+            {
+                Error(path, keyNode, $"'{key}' is given twice");
+                continue;
+            }
+
+            _lines[path] = (int)keyNode.Start.Line;
+        }
+
+        return result;
+    }
+
+    private static string Suggest(string key, IReadOnlyList<string> allowed)
+    {
+        var best = allowed.Select(a => (a, d: Levenshtein(key.ToLowerInvariant(), a))).MinBy(x => x.d);
+        return best.a is not null && best.d <= Math.Max(2, key.Length / 3) ? $" (did you mean '{best.a}'?)" : string.Empty;
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
+
+    private T? Section<T>(Dictionary<string, YamlNode> fields, string key, IReadOnlyList<string> allowed, Func<Dictionary<string, YamlNode>, T> build)
+        where T : class
+    {
+        if (!fields.TryGetValue(key, out var node))
+        {
+            return null;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            Error(key, node, $"expected a mapping with keys {string.Join(", ", allowed)}, got {Describe(node)}");
+            return null;
+        }
+
+        return build(Fields(mapping, key, allowed));
+    }
+
+    private string? String(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node))
+        {
+            return null;
+        }
+
+        if (node is YamlScalarNode { Value: { } value } && (value.Length > 0 || node is YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted }) && !IsNull(node))
+        {
+            return value;
+        }
+
+        Error(path, node, $"expected a text value, got {Describe(node)}");
+        return null;
+    }
+
+    private string? Enum(Dictionary<string, YamlNode> fields, string path, IReadOnlyList<string> allowed)
+    {
+        var value = String(fields, path);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (!allowed.Contains(value))
+        {
+            Error(path, fields[path], $"'{value}' is not one of the allowed values: {string.Join(", ", allowed)}");
+            return null;
+        }
+
+        return value;
+    }
+
+    private int? Int(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node))
+        {
+            return null;
+        }
+
+        if (node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text } && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            if (l is < int.MinValue or > int.MaxValue)
+            {
+                Error(path, node, $"{text} is too large; expected a whole number up to {int.MaxValue}");
+                return null;
+            }
+
+            return (int)l;
+        }
+
+        Error(path, node, $"expected a whole number, got {Describe(node)}");
+        return null;
+    }
+
+    private double? Double(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node))
+        {
+            return null;
+        }
+
+        if (TryNumber(node, out var d))
+        {
+            return d;
+        }
+
+        Error(path, node, $"expected a number, got {Describe(node)}");
+        return null;
+    }
+
+    private static bool TryNumber(YamlNode node, out double value)
+    {
+        value = 0;
+        return node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text }
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)
+            && double.IsFinite(value);
+    }
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        _ when IsNull(node) => "nothing (null)",
+        YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } s => $"the text \"{s.Value}\"",
+        YamlScalarNode s => $"'{s.Value}'",
+        _ => "an alias",
+    };
+
+    /// <summary>A plain scalar's typed value: integer, float, boolean, else string; quoted scalars are strings.</summary>
+    private ParamValue? Scalar(YamlNode node, string path)
+    {
+        if (node is not YamlScalarNode { Value: { } text } scalar || IsNull(node))
+        {
+            Error(path, node, $"expected a number, text or true/false, got {Describe(node)}");
+            return null;
+        }
+
+        if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
+        {
+            return ParamValue.String(text);
+        }
+
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            return ParamValue.Integer(l);
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            if (!double.IsFinite(d))
+            {
+                Error(path, node, $"'{text}' is not a finite number");
+                return null;
+            }
+
+            return ParamValue.Float(d);
+        }
+
+        return text switch
+        {
+            "true" or "True" or "TRUE" => ParamValue.Boolean(true),
+            "false" or "False" or "FALSE" => ParamValue.Boolean(false),
+            _ => ParamValue.String(text),
+        };
+    }
+
+    private TrialConfig Params(YamlNode node, string path)
+    {
+        if (IsNull(node))
+        {
+            return TrialConfig.Empty;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            Error(path, node, $"expected a mapping of name: value, got {Describe(node)}");
+            return TrialConfig.Empty;
+        }
+
+        var items = new List<KeyValuePair<string, ParamValue>>();
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            var itemPath = $"{path}.{key}";
+            _lines[itemPath] = (int)keyNode.Start.Line;
+            if (items.Any(i => i.Key == key))
+            {
+                Error(itemPath, keyNode, $"'{key}' is given twice");
+                continue;
+            }
+
+            if (Scalar(valueNode, itemPath) is { } value)
+            {
+                items.Add(new(key, value));
+            }
+        }
+
+        return new TrialConfig(items);
+    }
+
+    private SearchSpace ParseSpace(YamlNode node)
+    {
+        var space = new SearchSpace();
+        if (IsNull(node))
+        {
+            return space;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            Error("space", node, $"expected a mapping of name: {{ primitive: [arguments] }}, got {Describe(node)}");
+            return space;
+        }
+
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            var name = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            var path = $"space.{name}";
+            _lines[path] = (int)keyNode.Start.Line;
+            if (space.Contains(name))
+            {
+                Error(path, keyNode, $"'{name}' is given twice");
+                continue;
+            }
+
+            if (ParseDomain(valueNode, path) is { } domain)
+            {
+                space.Add(name, domain);
+            }
+        }
+
+        return space;
+    }
+
+    private Domain? ParseDomain(YamlNode node, string path)
+    {
+        if (node is not YamlMappingNode { Children.Count: 1 } mapping)
+        {
+            Error(path, node, $"expected one primitive such as {{ uniform: [low, high] }} (allowed: {string.Join(", ", Primitives)}), got {Describe(node)}; fixed values go under params");
+            return null;
+        }
+
+        var (keyNode, argsNode) = mapping.Children.First();
+        var primitive = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+        var argPath = $"{path}.{primitive}";
+        _lines[argPath] = (int)keyNode.Start.Line;
+        if (!Primitives.Contains(primitive))
+        {
+            Error(argPath, keyNode, $"unknown primitive '{primitive}'{Suggest(primitive, Primitives)}; allowed: {string.Join(", ", Primitives)}");
+            return null;
+        }
+
+        if (argsNode is not YamlSequenceNode sequence)
+        {
+            Error(argPath, argsNode, $"expected a list of arguments, got {Describe(argsNode)}");
+            return null;
+        }
+
+        var args = sequence.Children;
+        switch (primitive)
+        {
+            case "choice":
+            case "grid":
+                var values = new List<ParamValue>();
+                for (var i = 0; i < args.Count; i++)
+                {
+                    if (Scalar(args[i], $"{argPath}[{i}]") is { } v)
+                    {
+                        values.Add(v);
+                    }
+                }
+
+                return primitive == "choice" ? new ChoiceDomain(values) : new GridDomain(values);
+            case "randint":
+            case "lograndint":
+            case "qrandint":
+                var ints = Numbers(args, argPath, primitive == "qrandint" ? 3 : 2, integers: true, node: argsNode, usage: Usage(primitive));
+                return ints is null ? null : primitive switch
+                {
+                    "randint" => new RandIntDomain((long)ints[0], (long)ints[1]),
+                    "lograndint" => new LogRandIntDomain((long)ints[0], (long)ints[1]),
+                    _ => new QRandIntDomain((long)ints[0], (long)ints[1], (long)ints[2]),
+                };
+            default:
+                var arity = primitive is "quniform" or "qloguniform" ? 3 : 2;
+                var n = Numbers(args, argPath, arity, integers: false, node: argsNode, usage: Usage(primitive));
+                return n is null ? null : primitive switch
+                {
+                    "uniform" => new UniformDomain(n[0], n[1]),
+                    "quniform" => new QUniformDomain(n[0], n[1], n[2]),
+                    "loguniform" => new LogUniformDomain(n[0], n[1]),
+                    "qloguniform" => new QLogUniformDomain(n[0], n[1], n[2]),
+                    _ => new NormalDomain(n[0], n[1]),
+                };
+        }
+    }
+
+    private static string Usage(string primitive) => primitive switch
+    {
+        "uniform" => new UniformDomain(0, 1).Usage,
+        "quniform" => new QUniformDomain(0, 1, 1).Usage,
+        "loguniform" => new LogUniformDomain(1, 2).Usage,
+        "qloguniform" => new QLogUniformDomain(1, 2, 1).Usage,
+        "normal" => new NormalDomain(0, 1).Usage,
+        "randint" => new RandIntDomain(0, 1).Usage,
+        "qrandint" => new QRandIntDomain(0, 1, 1).Usage,
+        _ => new LogRandIntDomain(1, 2).Usage,
+    };
+
+    private double[]? Numbers(IList<YamlNode> args, string path, int arity, bool integers, YamlNode node, string usage)
+    {
+        if (args.Count != arity)
+        {
+            Error(path, node, $"expected {arity} arguments, got {args.Count}; usage: {usage}");
+            return null;
+        }
+
+        var result = new double[arity];
+        for (var i = 0; i < arity; i++)
+        {
+            var ok = integers
+                ? args[i] is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } t } && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) && (result[i] = l) == l
+                : TryNumber(args[i], out result[i]);
+            if (!ok)
+            {
+                Error($"{path}[{i}]", args[i], $"expected {(integers ? "a whole number" : "a number")}, got {Describe(args[i])}; usage: {usage}");
+                return null;
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using Tuner.Core.Search;
+using Tuner.Core.Trainables;
+
+namespace Tuner.Core.Spec;
+
+/// <summary>
+/// The rules every spec obeys, whether it was parsed from YAML or built in C#. Each error names the
+/// field path and what is allowed there.
+/// </summary>
+public static class SpecValidator
+{
+    public const int MaxTrials = 1_000_000;
+
+    public static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry = null)
+    {
+        registry ??= TrainableRegistry.CreateDefault();
+        var errors = new List<SpecError>();
+        void Add(string path, string message) => errors.Add(new SpecError(path, message));
+
+        if (string.IsNullOrWhiteSpace(spec.Name))
+        {
+            Add("name", "must not be empty");
+        }
+        else if (spec.Name.Length > 100 || spec.Name is "." or ".." || spec.Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        {
+            Add("name", $"'{spec.Name}' is not allowed; use up to 100 letters, digits, '-', '_' or '.' (it names the results folder)");
+        }
+
+        TrainableDescriptor? trainable = null;
+        if (string.IsNullOrWhiteSpace(spec.Trainable))
+        {
+            Add("trainable", $"must name a trainable; known: {string.Join(", ", registry.Names)}");
+        }
+        else if (!registry.TryGet(spec.Trainable, out trainable))
+        {
+            Add("trainable", $"unknown trainable '{spec.Trainable}'; known: {string.Join(", ", registry.Names)}");
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Metric))
+        {
+            Add("metric", "must name a reported metric");
+        }
+        else if (trainable is not null && !trainable.Metrics.Contains(spec.Metric))
+        {
+            Add("metric", $"'{spec.Metric}' is never reported by trainable '{trainable.Name}'; it reports: {string.Join(", ", trainable.Metrics)}");
+        }
+
+        if (!System.Enum.IsDefined(spec.Mode))
+        {
+            Add("mode", "must be min or max");
+        }
+
+        if (spec.Samples < 1)
+        {
+            Add("samples", $"must be at least 1, got {spec.Samples}");
+        }
+
+        if (spec.MaxConcurrent < 1)
+        {
+            Add("max_concurrent", $"must be at least 1, got {spec.MaxConcurrent}");
+        }
+
+        if (!SearchSpec.Algorithms.Contains(spec.Search.Algorithm))
+        {
+            Add("search.algorithm", $"'{spec.Search.Algorithm}' is not one of the allowed values: {string.Join(", ", SearchSpec.Algorithms)}");
+        }
+
+        if (!SchedulerSpec.Algorithms.Contains(spec.Scheduler.Algorithm))
+        {
+            Add("scheduler.algorithm", $"'{spec.Scheduler.Algorithm}' is not one of the allowed values: {string.Join(", ", SchedulerSpec.Algorithms)}");
+        }
+
+        if (spec.Stop.TrainingIteration is < 1)
+        {
+            Add("stop.training_iteration", $"must be at least 1, got {spec.Stop.TrainingIteration}");
+        }
+
+        if (spec.Stop.MetricThreshold is { } threshold && !double.IsFinite(threshold))
+        {
+            Add("stop.metric_threshold", "must be a finite number");
+        }
+
+        if (spec.Stop.TimeBudgetS is { } budget && !(budget > 0 && double.IsFinite(budget)))
+        {
+            Add("stop.time_budget_s", $"must be a positive number of seconds, got {F(budget)}");
+        }
+
+        if (!(spec.Resources.Cpu >= 0 && double.IsFinite(spec.Resources.Cpu)))
+        {
+            Add("resources.cpu", $"must be zero or more CPU slots (fractions allowed), got {F(spec.Resources.Cpu)}");
+        }
+
+        if (!(spec.Resources.Gpu >= 0 && double.IsFinite(spec.Resources.Gpu)))
+        {
+            Add("resources.gpu", $"must be zero or more GPUs, got {F(spec.Resources.Gpu)}");
+        }
+        else if (spec.Resources.Gpu > 1 && spec.Resources.Gpu != Math.Floor(spec.Resources.Gpu))
+        {
+            Add("resources.gpu", $"a fraction of a GPU must be below 1 (several GPUs are a whole number), got {F(spec.Resources.Gpu)}");
+        }
+
+        if (spec.Failure.MaxFailures < 0)
+        {
+            Add("failure.max_failures", $"must be zero or more retries, got {spec.Failure.MaxFailures}");
+        }
+
+        if (spec.Checkpoint.Frequency < 0)
+        {
+            Add("checkpoint.frequency", $"must be zero (no periodic checkpoints) or a number of iterations, got {spec.Checkpoint.Frequency}");
+        }
+
+        if (spec.Checkpoint.Keep < 1)
+        {
+            Add("checkpoint.keep", $"must keep at least 1 checkpoint, got {spec.Checkpoint.Keep}");
+        }
+
+        foreach (var (name, domain) in spec.Space)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Any(char.IsControl))
+            {
+                Add($"space.{name}", "a parameter needs a name without control characters");
+            }
+
+            foreach (var problem in domain.Validate())
+            {
+                Add($"space.{name}.{domain.Primitive}", problem);
+            }
+
+            if (spec.Params.ContainsKey(name))
+            {
+                Add($"params.{name}", $"'{name}' is also in space; a parameter is either fixed (params) or tuned (space), not both");
+            }
+
+            if (spec.Search.Algorithm == "grid" && domain.EnumerateValues() is null)
+            {
+                Add($"space.{name}.{domain.Primitive}", $"grid search cannot enumerate {domain.Primitive}; use grid, choice, randint or qrandint here, or search.algorithm: random");
+            }
+        }
+
+        if (trainable is not null)
+        {
+            var reads = trainable.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var required in trainable.Parameters.Where(p => p.Required && !spec.Space.Contains(p.Name) && !spec.Params.ContainsKey(p.Name)))
+            {
+                Add("space", $"trainable '{trainable.Name}' needs '{required.Name}' ({required.Description}); add it to space or params");
+            }
+
+            foreach (var name in spec.Space.Names.Where(n => !reads.Contains(n) && !trainable.AcceptsAnyParameters))
+            {
+                Add($"space.{name}", $"trainable '{trainable.Name}' does not read '{name}'; it reads: {string.Join(", ", reads)}");
+            }
+
+            foreach (var name in spec.Params.Keys.Where(n => !reads.Contains(n) && !trainable.AcceptsAnyParameters))
+            {
+                Add($"params.{name}", $"trainable '{trainable.Name}' does not read '{name}'; it reads: {string.Join(", ", reads)}");
+            }
+        }
+
+        if (errors.Count == 0 && VariantGenerator.CountTrials(spec) is var total && total > MaxTrials)
+        {
+            Add("samples", $"the spec asks for {total:N0} trials (grid size x samples); at most {MaxTrials:N0} are allowed");
+        }
+
+        return errors;
+    }
+
+    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using System.Text.Json;
+using Tuner.Core.Space;
+
+namespace Tuner.Core.Spec;
+
+/// <summary>
+/// Writes a spec in its public format as JSON, which <see cref="SpecParser"/> reads back (YAML holds
+/// JSON). Used for <c>experiment.json</c> and to carry specs between processes.
+/// </summary>
+public static class SpecWriter
+{
+    public static string ToJson(ExperimentSpec spec, bool indented = false)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, Encoder = Results.ResultJson.Encoder }))
+        {
+            Write(w, spec);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static void Write(Utf8JsonWriter w, ExperimentSpec spec)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", spec.Name);
+        w.WriteString("trainable", spec.Trainable);
+        w.WritePropertyName("params");
+        WriteConfig(w, spec.Params);
+        w.WriteString("metric", spec.Metric);
+        w.WriteString("mode", spec.Mode == OptimizationMode.Min ? "min" : "max");
+        w.WriteNumber("samples", spec.Samples);
+        w.WriteNumber("max_concurrent", spec.MaxConcurrent);
+        w.WriteStartObject("search");
+        w.WriteString("algorithm", spec.Search.Algorithm);
+        w.WriteNumber("seed", spec.Search.Seed);
+        w.WriteEndObject();
+        w.WriteStartObject("scheduler");
+        w.WriteString("algorithm", spec.Scheduler.Algorithm);
+        w.WriteEndObject();
+        w.WriteStartObject("stop");
+        if (spec.Stop.TrainingIteration is { } iterations)
+        {
+            w.WriteNumber("training_iteration", iterations);
+        }
+
+        if (spec.Stop.MetricThreshold is { } threshold)
+        {
+            w.WriteNumber("metric_threshold", threshold);
+        }
+
+        if (spec.Stop.TimeBudgetS is { } budget)
+        {
+            w.WriteNumber("time_budget_s", budget);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("resources");
+        w.WriteNumber("cpu", spec.Resources.Cpu);
+        w.WriteNumber("gpu", spec.Resources.Gpu);
+        w.WriteEndObject();
+        w.WriteStartObject("failure");
+        w.WriteNumber("max_failures", spec.Failure.MaxFailures);
+        w.WriteEndObject();
+        w.WriteStartObject("checkpoint");
+        w.WriteNumber("frequency", spec.Checkpoint.Frequency);
+        w.WriteNumber("keep", spec.Checkpoint.Keep);
+        w.WriteEndObject();
+        w.WriteStartObject("space");
+        foreach (var (name, domain) in spec.Space)
+        {
+            w.WriteStartObject(name);
+            w.WriteStartArray(domain.Primitive);
+            switch (domain)
+            {
+                case UniformDomain d:
+                    Numbers(w, d.Low, d.High);
+                    break;
+                case QUniformDomain d:
+                    Numbers(w, d.Low, d.High, d.Q);
+                    break;
+                case LogUniformDomain d:
+                    Numbers(w, d.Low, d.High);
+                    break;
+                case QLogUniformDomain d:
+                    Numbers(w, d.Low, d.High, d.Q);
+                    break;
+                case NormalDomain d:
+                    Numbers(w, d.Mean, d.StandardDeviation);
+                    break;
+                case RandIntDomain d:
+                    Integers(w, d.Low, d.High);
+                    break;
+                case QRandIntDomain d:
+                    Integers(w, d.Low, d.High, d.Q);
+                    break;
+                case LogRandIntDomain d:
+                    Integers(w, d.Low, d.High);
+                    break;
+                case ChoiceDomain d:
+                    d.Values.ToList().ForEach(v => v.WriteTo(w));
+                    break;
+                case GridDomain d:
+                    d.Values.ToList().ForEach(v => v.WriteTo(w));
+                    break;
+                default:
+                    throw new NotSupportedException($"no writer for domain {domain.GetType().Name}");
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    public static void WriteConfig(Utf8JsonWriter w, TrialConfig config)
+    {
+        w.WriteStartObject();
+        foreach (var (key, value) in config)
+        {
+            w.WritePropertyName(key);
+            value.WriteTo(w);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void Numbers(Utf8JsonWriter w, params double[] values)
+    {
+        foreach (var v in values)
+        {
+            w.WriteNumberValue(v);
+        }
+    }
+
+    private static void Integers(Utf8JsonWriter w, params long[] values)
+    {
+        foreach (var v in values)
+        {
+            w.WriteNumberValue(v);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+namespace Tuner.Core.Trainables;
+
+/// <summary>A parameter a trainable reads from its config.</summary>
+/// <param name="Required">When true, the spec must give it in <c>space</c> or <c>params</c>.</param>
+public sealed record TrainableParameter(string Name, bool Required, string Description);
+
+/// <summary>What the registry knows of a trainable: its name, what it reports, what it reads, and how to make one.</summary>
+/// <param name="AcceptsAnyParameters">True for stand-ins (sleep, noop) that take any search space and ignore what they do not read.</param>
+public sealed record TrainableDescriptor(
+    string Name,
+    string Description,
+    IReadOnlyList<string> Metrics,
+    IReadOnlyList<TrainableParameter> Parameters,
+    Func<ITrainable> Create,
+    bool AcceptsAnyParameters = false);

@@ -264,15 +264,15 @@ public sealed class RunFolderWriter : IAsyncDisposable
             var metrics = new Dictionary<string, double>();
             long iteration = 0;
             double total = 0, timestamp = 0;
-            foreach (var p in doc.RootElement.EnumerateObject())
+            foreach (var p in doc.RootElement.EnumerateObject().Where(p => p.Name != "trial_id"))
             {
+                // Non-finite metrics are written as the strings "NaN", "Infinity" and "-Infinity".
                 var value = p.Value.ValueKind == JsonValueKind.String ? double.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture) : p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : double.NaN;
                 switch (p.Name)
                 {
                     case "training_iteration": iteration = (long)value; break;
                     case "time_total_s": total = value; break;
                     case "timestamp": timestamp = value; break;
-                    case "trial_id": break;
                     default: metrics[p.Name] = value; break;
                 }
             }

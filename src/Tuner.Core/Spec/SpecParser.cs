@@ -20,6 +20,7 @@ public sealed class SpecParser
 
     private readonly List<SpecError> _errors = [];
     private readonly Dictionary<string, int> _lines = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _declaredParameters = new(StringComparer.Ordinal);
 
     private SpecParser()
     {
@@ -35,9 +36,13 @@ public sealed class SpecParser
     {
         var parser = new SpecParser();
         var spec = parser.ParseDocument(text);
-        if (validate && spec is not null && parser._errors.Count == 0)
+        if (validate && spec is not null)
         {
-            parser._errors.AddRange(SpecValidator.Validate(spec, registry).Select(e => e with { Line = parser.LineOf(e.Path) }));
+            // Report the rules' findings too, except where the structure was already wrong: one problem, one message.
+            var structural = parser._errors.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+            parser._errors.AddRange(SpecValidator.Validate(spec, registry, parser._declaredParameters)
+                .Where(e => !structural.Contains(e.Path))
+                .Select(e => e with { Line = parser.LineOf(e.Path) }));
         }
 
         return parser._errors.Count == 0 ? spec! : throw new SpecException(parser._errors);
@@ -79,6 +84,12 @@ public sealed class SpecParser
         catch (YamlException ex)
         {
             _errors.Add(new SpecError("(document)", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}", (int)ex.Start.Line));
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this on some malformed input (an unclosed flow sequence, for one).
+            _errors.Add(new SpecError("(document)", $"not valid YAML: {ex.Message}"));
             return null;
         }
 
@@ -382,6 +393,7 @@ public sealed class SpecParser
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
             var itemPath = $"{path}.{key}";
             _lines[itemPath] = (int)keyNode.Start.Line;
+            _declaredParameters.Add(key);
             if (items.Any(i => i.Key == key))
             {
                 Error(itemPath, keyNode, $"'{key}' is given twice");
@@ -416,6 +428,7 @@ public sealed class SpecParser
             var name = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
             var path = $"space.{name}";
             _lines[path] = (int)keyNode.Start.Line;
+            _declaredParameters.Add(name);
             if (space.Contains(name))
             {
                 Error(path, keyNode, $"'{name}' is given twice");

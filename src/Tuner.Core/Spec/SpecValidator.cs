@@ -12,7 +12,10 @@ public static class SpecValidator
 {
     public const int MaxTrials = 1_000_000;
 
-    public static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry = null)
+    public static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry = null) => Validate(spec, registry, null);
+
+    /// <param name="declared">Parameter names the spec's text declares, even where their definition was invalid (and so absent from the model).</param>
+    internal static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry, IReadOnlySet<string>? declared)
     {
         registry ??= TrainableRegistry.CreateDefault();
         var errors = new List<SpecError>();
@@ -141,7 +144,7 @@ public static class SpecValidator
         if (trainable is not null)
         {
             var reads = trainable.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var required in trainable.Parameters.Where(p => p.Required && !spec.Space.Contains(p.Name) && !spec.Params.ContainsKey(p.Name)))
+            foreach (var required in trainable.Parameters.Where(p => p.Required && !spec.Space.Contains(p.Name) && !spec.Params.ContainsKey(p.Name) && declared?.Contains(p.Name) != true))
             {
                 Add("space", $"trainable '{trainable.Name}' needs '{required.Name}' ({required.Description}); add it to space or params");
             }

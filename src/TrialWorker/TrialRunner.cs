@@ -13,7 +13,8 @@ namespace Tuner.Worker;
 /// </summary>
 public sealed partial class TrialRunner(IGrainFactory grains, TrainableRegistry registry, TimeProvider time, ILogger<TrialRunner> logger)
 {
-    public async Task RunAsync(TrialAssignment assignment, string workerId, CancellationToken cancellationToken)
+    /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
+    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, CancellationToken cancellationToken)
     {
         var trial = grains.GetGrain<ITrialGrain>(assignment.TrialKey);
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
@@ -72,9 +73,18 @@ public sealed partial class TrialRunner(IGrainFactory grains, TrainableRegistry 
             outcome = new TrialOutcome(TrialOutcomeKind.Failed, $"{ex.GetType().Name}: {ex.Message}", iteration);
         }
 
+        return outcome;
+    }
+
+    /// <summary>
+    /// Tells the trial grain how the run ended. Called once the worker no longer counts the trial as
+    /// running: a failed trial may be granted straight back to this worker for its retry.
+    /// </summary>
+    public async Task ReportOutcomeAsync(TrialAssignment assignment, TrialOutcome outcome)
+    {
         try
         {
-            await trial.CompleteAsync(outcome);
+            await grains.GetGrain<ITrialGrain>(assignment.TrialKey).CompleteAsync(outcome);
         }
         catch (Exception ex)
         {

@@ -69,15 +69,18 @@ public sealed partial class TrialWorkerService(
 
         running.Task = Task.Run(async () =>
         {
+            TrialOutcome outcome;
             try
             {
-                await runner.RunAsync(assignment, Info.WorkerId, cancellation.Token);
+                outcome = await runner.RunAsync(assignment, Info.WorkerId, cancellation.Token);
             }
             finally
             {
                 _running.TryRemove(assignment.TrialKey, out _);
                 cancellation.Dispose();
             }
+
+            await runner.ReportOutcomeAsync(assignment, outcome);
         });
         return Task.CompletedTask;
     }

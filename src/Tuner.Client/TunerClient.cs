@@ -20,17 +20,23 @@ public sealed class TunerClient(IGrainFactory grains, TimeProvider? time = null)
     public string NewExperimentId(ExperimentSpec spec) =>
         $"{spec.Name}-{_time.GetUtcNow():yyyyMMdd'T'HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
-    /// <summary>Starts an experiment; its results go under <paramref name="outputRoot"/> on the scheduler's host.</summary>
+    /// <summary>
+    /// Starts an experiment; its results go under <paramref name="outputRoot"/> on the scheduler's host.
+    /// The cluster validates the spec against the trainables its workers have.
+    /// </summary>
+    /// <exception cref="SpecException">The cluster rejected the spec; every problem is listed.</exception>
     public async Task<string> StartAsync(ExperimentSpec spec, string outputRoot, string? experimentId = null)
     {
-        var errors = SpecValidator.Validate(spec);
-        if (errors.Count > 0)
+        var id = experimentId ?? NewExperimentId(spec);
+        try
         {
-            throw new SpecException(errors);
+            await grains.GetGrain<IExperimentGrain>(id).StartAsync(new ExperimentSubmission(spec, Path.GetFullPath(outputRoot)));
+        }
+        catch (ExperimentRejectedException ex)
+        {
+            throw ex.ToSpecException();
         }
 
-        var id = experimentId ?? NewExperimentId(spec);
-        await grains.GetGrain<IExperimentGrain>(id).StartAsync(new ExperimentSubmission(spec, Path.GetFullPath(outputRoot)));
         return id;
     }
 

@@ -58,7 +58,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         var errors = SpecValidator.Validate(submission.Spec, registry);
         if (errors.Count > 0)
         {
-            throw new SpecException(errors);
+            throw new ExperimentRejectedException(errors);
         }
 
         _spec = submission.Spec;

@@ -108,9 +108,9 @@ public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrai
                 {
                     await worker.Reference.StartTrialAsync(request);
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (ex is OrleansException or TimeoutException)
                 {
-                    // The worker is gone: forget it and put the trial back at the head of the queue.
+                    // The worker is unreachable: forget it and put the trial back at the head of the queue.
                     LogWorkerLost(logger, worker.Info.WorkerId, ex.Message);
                     _workers.Remove(worker.Info.WorkerId);
                     _grants.Remove(request.TrialKey);

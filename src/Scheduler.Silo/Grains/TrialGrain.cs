@@ -10,7 +10,8 @@ namespace Tuner.Scheduler.Grains;
 /// worker, then TERMINATED, or ERROR once its failures pass <c>failure.max_failures</c>. A failed
 /// run that may be retried goes back to PENDING and restarts from its last checkpoint. Reports
 /// at or below the last recorded iteration (replayed after a restore) are dropped, so a trial's
-/// results never repeat an iteration.
+/// results never repeat an iteration. State lives in memory for the life of the silo; durable
+/// state comes with the distributed cluster.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
@@ -123,7 +124,6 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             ? (_failures > 0 ? $"failed {_failures + 1} times (max_failures {_maxFailures}); last error: {outcome.Error}" : outcome.Error)
             : _stopRequested;
         await Experiment.OnTrialEndedAsync(_assignment.TrialId, _status, _statusReason);
-        DeactivateOnIdle();
     }
 
     public async Task StopAsync(string reason)

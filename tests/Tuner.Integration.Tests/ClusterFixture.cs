@@ -1,0 +1,84 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Tuner.Client;
+using Tuner.Core.Trainables;
+using Tuner.Scheduler.Hosting;
+using Tuner.Worker.Hosting;
+
+namespace Tuner.Integration.Tests;
+
+/// <summary>One in-process Orleans cluster for the grain tests: the control plane and a worker with two CPU slots.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const double WorkerCpuSlots = 2;
+
+    /// <summary>A trainable that declares <c>value</c> but reports <c>loss</c>: what a buggy user trainable does.</summary>
+    public const string MislabelledTrainable = "mislabelled";
+
+    private InProcessTestCluster? _cluster;
+
+    public TunerClient Client { get; private set; } = null!;
+
+    public IGrainFactory Grains => _cluster!.Client;
+
+    public string OutputRoot { get; } = Path.Combine(Path.GetTempPath(), $"tuner-it-{Guid.NewGuid():N}");
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            var registry = TrainableRegistry.CreateDefault();
+            registry.Register(NoopTrainable.Descriptor with { Name = MislabelledTrainable, Create = () => new Mislabelled() });
+            silo.Services.AddSingleton(registry);
+            silo.AddTunerControlPlane();
+            silo.AddTunerWorker(w =>
+            {
+                w.WorkerId = "test-worker";
+                w.CpuSlots = WorkerCpuSlots;
+
+                // No heartbeat to paper over a worker the scheduler wrongly dropped.
+                w.HeartbeatInterval = TimeSpan.FromHours(1);
+            });
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        Client = new TunerClient(_cluster.Client) { PollInterval = TimeSpan.FromMilliseconds(20) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
+        }
+
+        if (Directory.Exists(OutputRoot))
+        {
+            Directory.Delete(OutputRoot, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
+
+internal sealed class Mislabelled : ITrainable
+{
+    private long _iteration;
+
+    public ValueTask SetupAsync(TrialContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask<StepResult> StepAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new StepResult(new Dictionary<string, double> { ["loss"] = ++_iteration }, _iteration >= 3));
+
+    public ValueTask SaveCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask RestoreCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

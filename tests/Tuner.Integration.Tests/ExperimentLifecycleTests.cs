@@ -1,0 +1,242 @@
+using Tuner.Abstractions.Grains;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Integration.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static ExperimentSpec Noop(string name, int samples, TrialConfig? fixedParams = null, int maxConcurrent = 2) => new()
+    {
+        Name = name,
+        Trainable = "noop",
+        Metric = "value",
+        Samples = samples,
+        MaxConcurrent = maxConcurrent,
+        Resources = new ResourceSpec { Cpu = 1 },
+        Params = fixedParams ?? TrialConfig.Empty,
+        Space = new() { ["x"] = Domain.Uniform(0, 1) },
+    };
+
+    private Task<ExperimentSnapshot> RunAsync(ExperimentSpec spec, CancellationToken cancellationToken) => cluster.Client.RunAsync(spec, cluster.OutputRoot, cancellationToken: cancellationToken);
+
+    [Fact]
+    public async Task Experiment_RunsEveryTrialToTerminated_AndRecordsEveryResult()
+    {
+        var result = await RunAsync(Noop("lifecycle-all", 12, new([new("reports", 5)])), Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(12, result.Count(TrialStatus.Terminated));
+        Assert.Equal(60, result.ResultsReported);
+        var dir = result.OutputDirectory!;
+        Assert.Equal(12, RunFolder.TrialIds(dir).Count());
+        Assert.All(RunFolder.TrialIds(dir), id => Assert.Equal([1L, 2, 3, 4, 5], RunFolder.Iterations(dir, id)));
+        var doc = RunFolder.Experiment(dir);
+        Assert.Equal("completed", doc.GetProperty("status").GetString());
+        Assert.Equal(12, doc.GetProperty("state_counts").GetProperty("TERMINATED").GetInt32());
+        var best = doc.GetProperty("best");
+        var bestValue = best.GetProperty("metrics").GetProperty("value").GetDouble();
+        var lastValues = RunFolder.TrialIds(dir).Select(id => RunFolder.Results(dir, id)[^1].GetProperty("value").GetDouble());
+        Assert.Equal(lastValues.Min(), bestValue);
+    }
+
+    [Fact]
+    public async Task TrialGrain_KnowsItsFinalState()
+    {
+        var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);
+
+        var info = await cluster.Grains.GetGrain<ITrialGrain>(TrialKeys.Of(result.ExperimentId, "t00001")).GetAsync();
+        Assert.Equal(TrialStatus.Terminated, info.Status);
+        Assert.Equal(3, info.LastIteration);
+        Assert.Equal(0, info.Failures);
+        Assert.Equal(3, info.LastResult!.TrainingIteration);
+    }
+
+    [Fact]
+    public async Task ResourceScheduler_NeverRunsMoreTrialsThanTheWorkerHasSlots()
+    {
+        var spec = new ExperimentSpec
+        {
+            Name = "lifecycle-slots",
+            Trainable = "sleep",
+            Metric = "value",
+            Samples = 6,
+            MaxConcurrent = 6,
+            Resources = new ResourceSpec { Cpu = 1 },
+            Params = new([new("seconds", 0.05), new("reports", 3)]),
+        };
+
+        var id = await cluster.Client.StartAsync(spec, cluster.OutputRoot);
+        var scheduler = cluster.Grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
+        var sawQueue = false;
+        ExperimentSnapshot snapshot;
+        do
+        {
+            var resources = await scheduler.GetResourcesAsync();
+            var worker = Assert.Single(resources.Workers, w => w.Info.WorkerId == "test-worker");
+            Assert.True(worker.CpuUsed <= ClusterFixture.WorkerCpuSlots, $"{worker.CpuUsed} CPU slots in use of {ClusterFixture.WorkerCpuSlots}");
+            sawQueue |= resources.Queued > 0;
+            snapshot = await cluster.Client.GetAsync(id);
+            Assert.True(snapshot.Count(TrialStatus.Running) <= 2, $"{snapshot.Count(TrialStatus.Running)} trials running on 2 slots");
+            await Task.Delay(10, Ct);
+        }
+        while (!snapshot.IsFinal);
+
+        Assert.True(sawQueue, "six trials on two slots should have queued");
+        Assert.Equal(6, snapshot.Count(TrialStatus.Terminated));
+        Assert.Equal(0, (await scheduler.GetResourcesAsync()).Workers.Single(w => w.Info.WorkerId == "test-worker").CpuUsed);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task FailedTrial_IsRetriedFromItsLastCheckpoint_WithoutRepeatingIterations()
+    {
+        var spec = Noop("lifecycle-retry", 1, new([new("reports", 8), new("fail_at_iteration", 5), new("fail_attempts", 1)])) with
+        {
+            Failure = new FailureSpec { MaxFailures = 2 },
+            Checkpoint = new CheckpointSpec { Frequency = 2, Keep = 1 },
+        };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        var row = Assert.Single(result.Rows);
+        Assert.Equal(TrialStatus.Terminated, row.Status);
+        Assert.Equal(1, row.Failures);
+        Assert.Equal([1L, 2, 3, 4, 5, 6, 7, 8], RunFolder.Iterations(result.OutputDirectory!, "t00001"));
+        var info = await cluster.Grains.GetGrain<ITrialGrain>(TrialKeys.Of(result.ExperimentId, "t00001")).GetAsync();
+        Assert.Equal(6, info.Checkpoint!.Iteration);
+        var checkpoints = Directory.GetDirectories(Path.Combine(result.OutputDirectory!, "trials", "t00001", "checkpoints"));
+        Assert.Equal(["checkpoint_000006"], checkpoints.Select(Path.GetFileName));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RetriedTrial_ReportsTheSameValuesAsAnUninterruptedOne()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var plain = await RunAsync(Noop("lifecycle-plain", 1, new([new("reports", 6)])), cancellationToken);
+        var retried = await RunAsync(Noop("lifecycle-resumed", 1, new([new("reports", 6), new("fail_at_iteration", 4)])) with
+        {
+            Failure = new FailureSpec { MaxFailures = 1 },
+            Checkpoint = new CheckpointSpec { Frequency = 1 },
+        }, cancellationToken);
+
+        static IEnumerable<double> Values(ExperimentSnapshot s) => RunFolder.Results(s.OutputDirectory!, "t00001").Select(r => r.GetProperty("value").GetDouble());
+        Assert.Equal(Values(plain), Values(retried));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task TrialFailingMoreThanMaxFailures_EndsInError_WithTheCause()
+    {
+        var spec = Noop("lifecycle-error", 2, new([new("reports", 5), new("fail_at_iteration", 2), new("fail_attempts", 10)])) with
+        {
+            Failure = new FailureSpec { MaxFailures = 1 },
+        };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExperimentStatus.Failed, result.Status);
+        Assert.Equal(2, result.Count(TrialStatus.Error));
+        Assert.All(result.Rows, row =>
+        {
+            Assert.Equal(1, row.Failures);
+            Assert.Contains("failed on purpose", row.StatusReason, StringComparison.Ordinal);
+        });
+        Assert.Contains("failed on purpose", File.ReadAllText(Path.Combine(result.OutputDirectory!, "trials", "t00001", "error.txt")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StopRules_EndTrialsAtTheIterationLimit()
+    {
+        var spec = Noop("lifecycle-stop", 3, new([new("reports", 100)])) with { Stop = new StopSpec { TrainingIteration = 4 } };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, result.Count(TrialStatus.Terminated));
+        Assert.All(RunFolder.TrialIds(result.OutputDirectory!), id => Assert.Equal(4, RunFolder.Iterations(result.OutputDirectory!, id).Count));
+    }
+
+    [Fact]
+    public async Task TimeBudget_EndsTheExperimentAndStopsRunningTrials()
+    {
+        var spec = new ExperimentSpec
+        {
+            Name = "lifecycle-budget",
+            Trainable = "sleep",
+            Metric = "value",
+            Samples = 10,
+            MaxConcurrent = 2,
+            Params = new([new("seconds", 0.05), new("reports", 100_000)]),
+            Stop = new StopSpec { TimeBudgetS = 0.5 },
+        };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Contains("time_budget_s", result.StatusReason, StringComparison.Ordinal);
+        Assert.Equal(0, result.Count(TrialStatus.Running) + result.Count(TrialStatus.Pending));
+        Assert.InRange(result.StateCounts.Values.Sum(), 2, 3);
+        Assert.InRange(result.ElapsedS, 0.5, 15);
+    }
+
+    [Fact]
+    public async Task StoppingAnExperiment_EndsItStopped_AndKeepsItsResults()
+    {
+        var spec = new ExperimentSpec
+        {
+            Name = "lifecycle-user-stop",
+            Trainable = "sleep",
+            Metric = "value",
+            Samples = 10,
+            MaxConcurrent = 2,
+            Params = new([new("seconds", 0.02), new("reports", 100_000)]),
+        };
+        var id = await cluster.Client.StartAsync(spec, cluster.OutputRoot);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await cluster.Client.GetAsync(id)).ResultsReported < 5)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no results within 30 s");
+            await Task.Delay(10, Ct);
+        }
+
+        await cluster.Client.StopAsync(id, "enough");
+        var result = await cluster.Client.WaitAsync(id, cancellationToken: Ct);
+
+        Assert.Equal(ExperimentStatus.Stopped, result.Status);
+        Assert.Equal("enough", result.StatusReason);
+        Assert.Equal(2, result.Count(TrialStatus.Terminated));
+        Assert.Equal("stopped", RunFolder.Experiment(result.OutputDirectory!).GetProperty("status").GetString());
+        Assert.True(RunFolder.TrialIds(result.OutputDirectory!).Sum(t => RunFolder.Iterations(result.OutputDirectory!, t).Count) >= 5);
+    }
+
+    [Fact]
+    public async Task ExperimentGrain_ValidatesTheSpecItself_AndTheClientListsEveryProblem()
+    {
+        var spec = Noop("lifecycle-invalid", 2) with { Metric = "loss" };
+        var grain = cluster.Grains.GetGrain<IExperimentGrain>("lifecycle-invalid-1");
+
+        var rejected = await Assert.ThrowsAsync<ExperimentRejectedException>(() => grain.StartAsync(new ExperimentSubmission(spec, cluster.OutputRoot)));
+        var ex = await Assert.ThrowsAsync<SpecException>(() => cluster.Client.StartAsync(spec with { Resources = new ResourceSpec { Cpu = -1 } }, cluster.OutputRoot));
+
+        Assert.Equal(["metric"], rejected.Paths);
+        Assert.Contains("'loss' is never reported by trainable 'noop'", rejected.Messages[0], StringComparison.Ordinal);
+        Assert.Equal(["metric", "resources.cpu"], ex.Errors.Select(e => e.Path).Order());
+    }
+
+    [Fact]
+    public async Task AMetricNoTrialReports_FailsTheExperimentAsASpecError()
+    {
+        var spec = Noop("lifecycle-mislabelled", 4, new([new("reports", 3)])) with { Trainable = ClusterFixture.MislabelledTrainable };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExperimentStatus.Failed, result.Status);
+        Assert.True(result.IsSpecError);
+        Assert.Contains("reported loss but not 'value'", result.StatusReason, StringComparison.Ordinal);
+        Assert.Equal("failed", RunFolder.Experiment(result.OutputDirectory!).GetProperty("status").GetString());
+    }
+}

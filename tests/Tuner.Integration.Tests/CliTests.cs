@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Spectre.Console;
+using Tuner.Cli;
+using Tuner.Core.Trainables;
+
+namespace Tuner.Integration.Tests;
+
+/// <summary>The <c>tuner</c> command end to end: real specs, an embedded cluster, files on disk, exit codes.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tuner-cli-{Guid.NewGuid():N}");
+
+    public CliTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static string Example(string name) => Path.Combine(RepoRoot.Path, "examples", name);
+
+    private async Task<(int ExitCode, string Output)> TunerAsync(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 160;
+        var code = await TunerCli.RunAsync(args, console, TestContext.Current.CancellationToken);
+        return (code, writer.ToString());
+    }
+
+    private string WriteSpec(string yaml)
+    {
+        var path = Path.Combine(_root, $"spec-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public async Task Run_BraninRandomExample_FindsAValueAtMost0_6_AndWritesRayLikeResults()
+    {
+        var (code, output) = await TunerAsync("run", Example("branin-random.yaml"), "--output", _root);
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("Experiment branin-random completed", output, StringComparison.Ordinal);
+        Assert.Contains("Best trial", output, StringComparison.Ordinal);
+        var dir = Path.Combine(_root, "branin-random");
+        var doc = RunFolder.Experiment(dir);
+        Assert.Equal("completed", doc.GetProperty("status").GetString());
+        Assert.Equal(200, doc.GetProperty("state_counts").GetProperty("TERMINATED").GetInt32());
+        var best = doc.GetProperty("best");
+        var bestValue = best.GetProperty("metrics").GetProperty("value").GetDouble();
+        Assert.InRange(bestValue, BraninTrainable.Minimum, 0.6);
+        var bestId = best.GetProperty("trial_id").GetString()!;
+        using var bestParams = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", bestId, "params.json")));
+        Assert.Equal(best.GetProperty("config").GetProperty("x1").GetDouble(), bestParams.RootElement.GetProperty("x1").GetDouble());
+
+        var trials = RunFolder.TrialIds(dir).ToList();
+        Assert.Equal(200, trials.Count);
+        Assert.All(trials, id =>
+        {
+            Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), RunFolder.Iterations(dir, id));
+            Assert.Equal(11, File.ReadAllLines(Path.Combine(dir, "trials", id, "progress.csv")).Length);
+        });
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Run_HartmannGridExample_RunsEveryGridPointOnce()
+    {
+        var (code, _) = await TunerAsync("run", Example("hartmann6-grid.yaml"), "--output", _root);
+
+        Assert.Equal(ExitCodes.Success, code);
+        var dir = Path.Combine(_root, "hartmann6-grid");
+        var points = RunFolder.TrialIds(dir)
+            .Select(id => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "params.json"))).RootElement)
+            .Select(p => (p.GetProperty("x1").GetDouble(), p.GetProperty("x2").GetDouble(), p.GetProperty("x3").GetDouble(), p.GetProperty("x6").GetDouble()))
+            .ToList();
+        Assert.Equal(18, points.Count);
+        Assert.Equal(18, points.Distinct().Count());
+        Assert.All(points, p => Assert.Equal(0.66, p.Item4));
+    }
+
+    [Fact]
+    public async Task Run_TwiceWithTheSameOutput_KeepsTheFirstRun()
+    {
+        var spec = WriteSpec("name: twice\ntrainable: noop\nmetric: value\nsamples: 2\nparams: { reports: 2 }\n");
+
+        Assert.Equal(ExitCodes.Success, (await TunerAsync("run", spec, "-o", _root, "-q")).ExitCode);
+        Assert.Equal(ExitCodes.Success, (await TunerAsync("run", spec, "-o", _root, "-q")).ExitCode);
+
+        Assert.True(File.Exists(Path.Combine(_root, "twice", "experiment.json")));
+        Assert.True(File.Exists(Path.Combine(_root, "twice-2", "experiment.json")));
+    }
+
+    public static TheoryData<string, string> InvalidSpecs => new()
+    {
+        { "name: a\ntrainable: branin\nmetric: value\nsampels: 3\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "sampels" },
+        { "name: a\ntrainable: branin\nmetric: value\nsamples: many\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "samples" },
+        { "name: a\ntrainable: branin\nmetric: value\nspace: { x1: { uniform: [10, -5] }, x2: { uniform: [0, 15] } }", "space.x1.uniform" },
+        { "name: a\ntrainable: branin\nmetric: value\nspace: { x1: { uniform: [1, 1] }, x2: { uniform: [0, 15] } }", "space.x1.uniform" },
+        { "name: a\ntrainable: noop\nmetric: value\nspace: { lr: { loguniform: [0, 0.1] } }", "space.lr.loguniform" },
+        { "name: a\ntrainable: noop\nmetric: value\nspace: { act: { choice: [] } }", "space.act.choice" },
+        { "name: a\ntrainable: branin\nmetric: loss\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "metric" },
+        { "name: a\ntrainable: branin\nmetric: value\nmode: minimise\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "mode" },
+        { "name: a\ntrainable: resnet\nmetric: value", "trainable" },
+        { "name: a\ntrainable: noop\nmetric: value\nsearch: { algorithm: tpe }", "search.algorithm" },
+        { "name: a\ntrainable: noop\nmetric: value\nstop: { iterations: 3 }", "stop.iterations" },
+        { "name: a\ntrainable: noop\nmetric: value\nspace: { x: { normal: [0, 0] } }", "space.x.normal" },
+        { "name: [a\n", "(document)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSpecs))]
+    public async Task Run_InvalidSpec_ExitsWith2_NamingTheField(string yaml, string path)
+    {
+        var (code, output) = await TunerAsync("run", WriteSpec(yaml), "--output", _root);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains($"{path}:", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "a")), "nothing runs for an invalid spec");
+    }
+
+    [Fact]
+    public async Task Run_MissingSpecFile_ExitsWith2()
+    {
+        var (code, output) = await TunerAsync("run", Path.Combine(_root, "nope.yaml"));
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("does not exist", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_MoreResourcesThanTheEmbeddedWorkerHas_ExitsWith2()
+    {
+        var spec = WriteSpec("name: big\ntrainable: noop\nmetric: value\nresources: { cpu: 4, gpu: 1 }\n");
+
+        var (code, output) = await TunerAsync("run", spec, "--cpus", "2", "--output", _root);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("resources.cpu:", output, StringComparison.Ordinal);
+        Assert.Contains("resources.gpu:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_TrialsEndingInError_ExitsWith1_AndShowsTheCause()
+    {
+        var spec = WriteSpec("name: broken\ntrainable: noop\nmetric: value\nsamples: 2\nparams: { fail_at_iteration: 1 }\n");
+
+        var (code, output) = await TunerAsync("run", spec, "--output", _root);
+
+        Assert.Equal(ExitCodes.RuntimeFailure, code);
+        Assert.Contains("ERROR", output, StringComparison.Ordinal);
+        Assert.Contains("failed on purpose", output, StringComparison.Ordinal);
+        Assert.Equal("failed", RunFolder.Experiment(Path.Combine(_root, "broken")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Validate_SaysHowManyTrialsASpecMakes()
+    {
+        var (code, output) = await TunerAsync("validate", Example("hartmann6-grid.yaml"));
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("18 trials", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TunerProcess_ExitCodesReachTheShell()
+    {
+        var tuner = Path.Combine(AppContext.BaseDirectory, "tuner.dll");
+        var valid = WriteSpec("name: process\ntrainable: noop\nmetric: value\nsamples: 3\nparams: { reports: 2 }\n");
+        var invalid = WriteSpec("name: process\ntrainable: noop\nmetric: value\nsamples: -3\n");
+
+        var ok = await RunProcessAsync(tuner, "run", valid, "--output", _root);
+        var bad = await RunProcessAsync(tuner, "run", invalid, "--output", _root);
+
+        Assert.True(ok.Code == ExitCodes.Success, ok.Output);
+        Assert.Contains("Experiment process completed", ok.Output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.InvalidInput, bad.Code);
+        Assert.Contains("samples: must be at least 1", bad.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output)> RunProcessAsync(string dll, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -4,92 +4,137 @@ using System.Text.Json;
 using Spectre.Console;
 using Tuner.Client.Embedded;
 using Tuner.Core.Experiments;
+using Tuner.Core.Results;
+using Tuner.Core.Space;
 using Tuner.Core.Spec;
 
 namespace Tuner.Bench;
 
 /// <summary>
 /// The tuner's own overhead: N <c>noop</c> trials of R reports each through the experiment, trial and
-/// resource scheduler grains of an embedded cluster, every result written to the run folder.
-/// Optuna 3.1 runs the same number of trials and reports in the same run, when it is installed.
+/// resource scheduler grains of an embedded cluster, every result written to the run folder, one CPU
+/// slot per trial as in Ray (so as many trials run at once as there are cores). In the same run:
+/// the disk's floor for the same files (a plain loop writing each trial's folder and three files the
+/// way the run folder does), the tuner with its results on tmpfs (its overhead without the disk), and
+/// Optuna 3.1 on the same number of trials and reports, in memory, when it is installed.
 /// </summary>
 public static class OverheadBenchmark
 {
-    public static async Task<int> RunAsync(int trials, int reports, int concurrency, int repeats, string output)
+    public static async Task<int> RunAsync(int trials, int reports, int repeats, string diskRoot)
     {
-        AnsiConsole.MarkupLineInterpolated($"[bold]overhead[/]: {trials:N0} noop trials x {reports} reports, {concurrency} concurrent, embedded cluster, results written under {output}");
+        var cores = Environment.ProcessorCount;
+        Say($"[bold]overhead[/]: {trials:N0} noop trials x {reports} reports, 1 CPU slot each on a {cores}-core embedded worker; median of {repeats} runs");
         var spec = new ExperimentSpec
         {
             Name = "bench-overhead",
             Trainable = "noop",
             Metric = "value",
             Samples = trials,
-            MaxConcurrent = concurrency,
+            MaxConcurrent = cores,
             Params = new([new("reports", reports)]),
-            Resources = new ResourceSpec { Cpu = 0 },
-            Space = new() { ["x1"] = Core.Space.Domain.Uniform(-5, 10), ["x2"] = Core.Space.Domain.Uniform(0, 15) },
+            Resources = new ResourceSpec { Cpu = 1 },
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
         };
 
-        var table = new Table().AddColumns("run", "system", "trials", "results", "seconds", "trials/s", "results/s");
-        var ours = new List<double>();
-        await using (var tuner = await EmbeddedTuner.StartAsync())
-        {
-            // One warm-up run: JIT and grain type loading are not what this measures.
-            await tuner.Client.RunAsync(spec with { Samples = Math.Min(trials, 100) }, output);
-            for (var run = 1; run <= repeats; run++)
-            {
-                var stopwatch = Stopwatch.StartNew();
-                var result = await tuner.Client.RunAsync(spec, output);
-                stopwatch.Stop();
-                var done = result.Count(TrialStatus.Terminated);
-                if (done != trials || result.ResultsReported != (long)trials * reports)
-                {
-                    throw new InvalidOperationException($"expected {trials} trials and {trials * reports} results, got {done} and {result.ResultsReported}");
-                }
+        var table = new Table().AddColumns("system", "where results go", "trials", "results", "seconds (median)", "trials/s", "results/s");
+        var floor = DiskFloor(trials, diskRoot);
+        table.AddRow("(disk floor: the same folders and files, no tuner)", diskRoot, N(trials), "-", S(floor), N(trials / floor), "-");
 
-                var seconds = stopwatch.Elapsed.TotalSeconds;
-                ours.Add(seconds);
-                AddRow(table, run, "Tuner (embedded)", trials, result.ResultsReported, seconds);
+        var onDisk = await TunerAsync(spec, repeats, diskRoot);
+        table.AddRow("Tuner (embedded)", diskRoot, N(trials), N((long)trials * reports), S(onDisk), N(trials / onDisk), N(trials * reports / onDisk));
+        var shm = Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", $"tuner-bench-{Environment.ProcessId}") : null;
+        double? onTmpfs = null;
+        if (shm is not null)
+        {
+            try
+            {
+                onTmpfs = await TunerAsync(spec, repeats, shm);
+                table.AddRow("Tuner (embedded)", "/dev/shm (tmpfs)", N(trials), N((long)trials * reports), S(onTmpfs.Value), N(trials / onTmpfs.Value), N(trials * reports / onTmpfs.Value));
+            }
+            finally
+            {
+                Directory.Delete(shm, recursive: true);
             }
         }
 
-        var peers = new List<(string Name, double Seconds, long Results)>();
+        var peers = new List<(string Name, double Seconds, long Trials, long Results)>();
         foreach (var (sampler, pruner) in new[] { ("random", "nop"), ("random", "hyperband") })
         {
             if (RunOptuna(trials, reports, sampler, pruner) is { } peer)
             {
-                AddRow(table, 1, $"Optuna {peer.Version} {sampler}/{pruner}", peer.Trials, peer.Results, peer.Seconds);
-                peers.Add(($"Optuna {sampler}/{pruner}", peer.Seconds, peer.Results));
+                var name = $"Optuna {peer.Version} {sampler} sampler, {pruner} pruner";
+                table.AddRow(name, "memory", N(peer.Trials), N(peer.Results), S(peer.Seconds), N(peer.Trials / peer.Seconds), N(peer.Results / peer.Seconds));
+                peers.Add((name, peer.Seconds, peer.Trials, peer.Results));
             }
         }
 
         AnsiConsole.Write(table);
-        var median = ours.Order().ElementAt(ours.Count / 2);
-        AnsiConsole.MarkupLine(F($"Tuner median: [bold]{trials / median:N0} trials/s, {(double)trials * reports / median:N0} results/s[/]"));
-        foreach (var (name, seconds, results) in peers)
+        foreach (var (name, seconds, peerTrials, results) in peers)
         {
-            AnsiConsole.MarkupLine(F($"ratio vs {name}: trials/s x{seconds / median:F2}, results/s x{(double)trials * reports / median / (results / seconds):F2}"));
+            Say($"Tuner on disk vs {name}: trials/s x{(trials / onDisk) / (peerTrials / seconds):F2}, results/s x{(trials * reports / onDisk) / (results / seconds):F2}");
+            if (onTmpfs is { } tmpfs)
+            {
+                Say($"Tuner on tmpfs vs {name}: trials/s x{(trials / tmpfs) / (peerTrials / seconds):F2}, results/s x{(trials * reports / tmpfs) / (results / seconds):F2}");
+            }
         }
 
         if (peers.Count == 0)
         {
-            AnsiConsole.MarkupLine("[yellow]Optuna not found[/]: install Debian's python3-optuna to measure it side by side (apt-get install -y python3-optuna)");
+            Say($"[yellow]Optuna not found[/]: install Debian's python3-optuna (apt-get install -y python3-optuna) to measure it side by side");
         }
 
+        Say($"The disk floor is what this machine's file system needs for the run folder's {trials * 3:N0} files alone; the tuner writes them on a background thread.");
         return 0;
     }
 
-    private static void AddRow(Table table, int run, string system, long trials, long results, double seconds) =>
-        table.AddRow(
-            run.ToString(CultureInfo.InvariantCulture),
-            system,
-            trials.ToString("N0", CultureInfo.InvariantCulture),
-            results.ToString("N0", CultureInfo.InvariantCulture),
-            seconds.ToString("F3", CultureInfo.InvariantCulture),
-            (trials / seconds).ToString("N0", CultureInfo.InvariantCulture),
-            (results / seconds).ToString("N0", CultureInfo.InvariantCulture));
+    /// <summary>Median seconds for the whole experiment (start to files flushed), after one warm-up run.</summary>
+    private static async Task<double> TunerAsync(ExperimentSpec spec, int repeats, string root)
+    {
+        var seconds = new List<double>();
+        await using var tuner = await EmbeddedTuner.StartAsync();
+        await tuner.Client.RunAsync(spec with { Samples = Math.Min(spec.Samples, 200) }, root);
+        for (var run = 0; run < repeats; run++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var result = await tuner.Client.RunAsync(spec, root);
+            stopwatch.Stop();
+            var expected = (long)spec.Samples * spec.Params["reports"].AsInteger();
+            if (result.Count(TrialStatus.Terminated) != spec.Samples || result.ResultsReported != expected)
+            {
+                throw new InvalidOperationException($"expected {spec.Samples} trials and {expected} results, got {result.Count(TrialStatus.Terminated)} and {result.ResultsReported}");
+            }
 
-    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+            seconds.Add(stopwatch.Elapsed.TotalSeconds);
+        }
+
+        return seconds.Order().ElementAt(seconds.Count / 2);
+    }
+
+    /// <summary>Seconds to create N trial folders with params.json, result.jsonl and progress.csv, as the run folder writes them.</summary>
+    private static double DiskFloor(int trials, string root)
+    {
+        var directory = Path.Combine(root, "disk-floor");
+        var result = new byte[640];
+        var stopwatch = Stopwatch.StartNew();
+        for (var i = 0; i < trials; i++)
+        {
+            var trial = Path.Combine(directory, "trials", $"t{i:D5}");
+            Directory.CreateDirectory(trial);
+            AtomicFile.Write(Path.Combine(trial, "params.json"), result.AsSpan(0, 48));
+            AtomicFile.Write(Path.Combine(trial, "result.jsonl"), result);
+            AtomicFile.Write(Path.Combine(trial, "progress.csv"), result.AsSpan(0, 420));
+        }
+
+        stopwatch.Stop();
+        Directory.Delete(directory, recursive: true);
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static void Say(FormattableString s) => AnsiConsole.MarkupLine(s.ToString(CultureInfo.InvariantCulture));
+
+    private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string S(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 
     private sealed record PeerResult(long Trials, long Results, double Seconds, string Version);
 

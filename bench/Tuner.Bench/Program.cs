@@ -1,8 +1,13 @@
 using System.Globalization;
 using Tuner.Bench;
 
-// dotnet run -c Release --project bench/Tuner.Bench -- overhead [trials] [reports] [concurrency] [repeats]
+// dotnet run -c Release --project bench/Tuner.Bench -- overhead [trials] [reports] [repeats]
 var command = args.FirstOrDefault() ?? "overhead";
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Profile.Width = 200;
+}
+
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : fallback;
 switch (command)
 {
@@ -11,7 +16,7 @@ switch (command)
         var output = Path.Combine(Directory.GetCurrentDirectory(), "runs", $"bench-{Environment.ProcessId}");
         try
         {
-            return await OverheadBenchmark.RunAsync(Arg(1, 1000), Arg(2, 10), Arg(3, 8), Arg(4, 3), output);
+            return await OverheadBenchmark.RunAsync(Arg(1, 1000), Arg(2, 10), Arg(3, 3), output);
         }
         finally
         {

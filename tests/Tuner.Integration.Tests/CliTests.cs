@@ -17,7 +17,9 @@ public sealed class CliTests : IDisposable
 
     private static string Example(string name) => Path.Combine(RepoRoot.Path, "examples", name);
 
-    private async Task<(int ExitCode, string Output)> TunerAsync(params string[] args)
+    private Task<(int ExitCode, string Output)> TunerAsync(params string[] args) => InterruptibleTunerAsync(args, TestContext.Current.CancellationToken);
+
+    private static async Task<(int ExitCode, string Output)> InterruptibleTunerAsync(string[] args, CancellationToken cancellationToken)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -28,7 +30,7 @@ public sealed class CliTests : IDisposable
             Out = new AnsiConsoleOutput(writer),
         });
         console.Profile.Width = 160;
-        var code = await TunerCli.RunAsync(args, console, TestContext.Current.CancellationToken);
+        var code = await TunerCli.RunAsync(args, console, cancellationToken);
         return (code, writer.ToString());
     }
 
@@ -156,6 +158,32 @@ public sealed class CliTests : IDisposable
         Assert.Contains("ERROR", output, StringComparison.Ordinal);
         Assert.Contains("failed on purpose", output, StringComparison.Ordinal);
         Assert.Equal("failed", RunFolder.Experiment(Path.Combine(_root, "broken")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Run_Interrupted_StopsTheExperiment_KeepsItsResults_AndExitsWith130()
+    {
+        var spec = WriteSpec("name: interrupted\ntrainable: sleep\nmetric: value\nsamples: 50\nmax_concurrent: 2\nresources: { cpu: 1 }\nparams: { seconds: 0.02, reports: 1000000 }\n");
+        var dir = Path.Combine(_root, "interrupted");
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var run = InterruptibleTunerAsync(["run", spec, "--output", _root], interrupt.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!Directory.Exists(Path.Combine(dir, "trials")) || !Directory.EnumerateFiles(dir, "result.jsonl", SearchOption.AllDirectories).Any())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no results were written within 60 s");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        await interrupt.CancelAsync();
+        var (code, output) = await run;
+
+        Assert.Equal(ExitCodes.Interrupted, code);
+        Assert.Contains("Experiment interrupted stopped", output, StringComparison.Ordinal);
+        var doc = RunFolder.Experiment(dir);
+        Assert.Equal("stopped", doc.GetProperty("status").GetString());
+        Assert.Equal(0, doc.GetProperty("state_counts").GetProperty("RUNNING").GetInt32());
+        Assert.NotEmpty(RunFolder.Iterations(dir, "t00001"));
     }
 
     [Fact]

@@ -187,6 +187,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_OutputThatCannotBeCreated_ExitsWith1_Explaining()
+    {
+        var blocker = Path.Combine(_root, "a-file");
+        File.WriteAllText(blocker, "not a folder");
+        var spec = WriteSpec("name: nowhere\ntrainable: noop\nmetric: value\n");
+
+        var (code, output) = await TunerAsync("run", spec, "--output", Path.Combine(blocker, "runs"));
+
+        Assert.Equal(ExitCodes.RuntimeFailure, code);
+        Assert.Contains("error:", output, StringComparison.Ordinal);
+        Assert.Contains("a-file", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_SaysHowManyTrialsASpecMakes()
     {
         var (code, output) = await TunerAsync("validate", Example("hartmann6-grid.yaml"));

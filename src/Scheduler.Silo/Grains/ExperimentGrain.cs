@@ -42,6 +42,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private IGrainTimer? _budgetTimer;
     private TaskCompletionSource? _allEnded;
     private bool _published;
+    private long _lastDocumentUpdate;
 
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
     public static TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
@@ -61,12 +62,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             throw new ExperimentRejectedException(errors);
         }
 
+        // The folder first: if it cannot be made, the grain stays unstarted and the caller sees why.
+        _writer = RunFolderWriter.Create(submission.OutputRoot, submission.Spec.Name);
         _spec = submission.Spec;
         _searcher = SearcherFactory.Create(_spec);
         _scheduler = SchedulerFactory.Create(_spec);
         _stop = new StopCriteria(_spec);
         _totalTrials = VariantGenerator.CountTrials(_spec);
-        _writer = RunFolderWriter.Create(submission.OutputRoot, _spec.Name);
         _startedAt = time.GetUtcNow();
         _startTimestamp = time.GetTimestamp();
         LogStarted(logger, Id, _spec.Name, _totalTrials, _writer.Directory);
@@ -308,7 +310,18 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         _status = status;
         _endedAt = time.GetUtcNow();
         UpdateDocument();
-        await _writer!.DisposeAsync();
+        try
+        {
+            await _writer!.DisposeAsync();
+        }
+        catch (IOException ex)
+        {
+            // The results could not all be written: say so rather than leave the experiment running forever.
+            _status = ExperimentStatus.Failed;
+            _statusReason = $"could not write the results: {ex.InnerException?.Message ?? ex.Message}";
+            LogWriteFailed(logger, Id, ex);
+        }
+
         _published = true;
         LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
     }
@@ -339,8 +352,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         return best;
     }
-
-    private long _lastDocumentUpdate;
 
     private void UpdateDocumentIfDue()
     {
@@ -398,6 +409,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} ended {Status} ({Reason}): {Terminated} terminated, {Errors} errors")]
     private static partial void LogEnded(ILogger logger, string experimentId, string status, string? reason, int terminated, int errors);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {ExperimentId} could not write its results")]
+    private static partial void LogWriteFailed(ILogger logger, string experimentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} ended in ERROR: {Error}")]
     private static partial void LogTrialError(ILogger logger, string experimentId, string trialId, string? error);

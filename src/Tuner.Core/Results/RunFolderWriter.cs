@@ -43,7 +43,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
     public static RunFolderWriter Create(string root, string experimentName, TimeSpan? flushInterval = null, TimeProvider? time = null)
     {
         var directory = ChooseFolder(root, experimentName);
-        return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(200), time ?? TimeProvider.System);
+        try
+        {
+            return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(200), time ?? TimeProvider.System);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the results folder {directory}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>An unused folder for the experiment: earlier runs are never overwritten.</summary>

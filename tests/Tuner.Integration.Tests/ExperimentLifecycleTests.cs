@@ -11,17 +11,22 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ExperimentSpec Noop(string name, int samples, TrialConfig? fixedParams = null, int maxConcurrent = 2) => new()
+    private static ExperimentSpec Spec(string trainable, string name, int samples, TrialConfig fixedParams, int maxConcurrent) => new()
     {
         Name = name,
-        Trainable = "noop",
+        Trainable = trainable,
         Metric = "value",
         Samples = samples,
         MaxConcurrent = maxConcurrent,
         Resources = new ResourceSpec { Cpu = 1 },
-        Params = fixedParams ?? TrialConfig.Empty,
-        Space = new() { ["x"] = Domain.Uniform(0, 1) },
+        Params = fixedParams,
     };
+
+    private static ExperimentSpec Noop(string name, int samples, TrialConfig? fixedParams = null, int maxConcurrent = 2) =>
+        Spec("noop", name, samples, fixedParams ?? TrialConfig.Empty, maxConcurrent) with { Space = new() { ["x"] = Domain.Uniform(0, 1) } };
+
+    private static ExperimentSpec Sleep(string name, int samples, double seconds, int reports, int maxConcurrent = 2) =>
+        Spec("sleep", name, samples, new([new("seconds", seconds), new("reports", reports)]), maxConcurrent);
 
     private Task<ExperimentSnapshot> RunAsync(ExperimentSpec spec, CancellationToken cancellationToken) => cluster.Client.RunAsync(spec, cluster.OutputRoot, cancellationToken: cancellationToken);
 
@@ -60,16 +65,7 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     [Fact]
     public async Task ResourceScheduler_NeverRunsMoreTrialsThanTheWorkerHasSlots()
     {
-        var spec = new ExperimentSpec
-        {
-            Name = "lifecycle-slots",
-            Trainable = "sleep",
-            Metric = "value",
-            Samples = 6,
-            MaxConcurrent = 6,
-            Resources = new ResourceSpec { Cpu = 1 },
-            Params = new([new("seconds", 0.05), new("reports", 3)]),
-        };
+        var spec = Sleep("lifecycle-slots", samples: 6, seconds: 0.05, reports: 3, maxConcurrent: 6);
 
         var id = await cluster.Client.StartAsync(spec, cluster.OutputRoot);
         var scheduler = cluster.Grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
@@ -163,16 +159,7 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     [Fact]
     public async Task TimeBudget_EndsTheExperimentAndStopsRunningTrials()
     {
-        var spec = new ExperimentSpec
-        {
-            Name = "lifecycle-budget",
-            Trainable = "sleep",
-            Metric = "value",
-            Samples = 10,
-            MaxConcurrent = 2,
-            Params = new([new("seconds", 0.05), new("reports", 100_000)]),
-            Stop = new StopSpec { TimeBudgetS = 0.5 },
-        };
+        var spec = Sleep("lifecycle-budget", samples: 10, seconds: 0.05, reports: 100_000) with { Stop = new StopSpec { TimeBudgetS = 0.5 } };
 
         var result = await RunAsync(spec, TestContext.Current.CancellationToken);
 
@@ -186,15 +173,7 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     [Fact]
     public async Task StoppingAnExperiment_EndsItStopped_AndKeepsItsResults()
     {
-        var spec = new ExperimentSpec
-        {
-            Name = "lifecycle-user-stop",
-            Trainable = "sleep",
-            Metric = "value",
-            Samples = 10,
-            MaxConcurrent = 2,
-            Params = new([new("seconds", 0.02), new("reports", 100_000)]),
-        };
+        var spec = Sleep("lifecycle-user-stop", samples: 10, seconds: 0.02, reports: 100_000);
         var id = await cluster.Client.StartAsync(spec, cluster.OutputRoot);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((await cluster.Client.GetAsync(id)).ResultsReported < 5)

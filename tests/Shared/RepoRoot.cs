@@ -1,4 +1,4 @@
-namespace Tuner.Integration.Tests;
+namespace Tuner.Tests;
 
 /// <summary>The repository root, found from the test binary's folder.</summary>
 internal static class RepoRoot

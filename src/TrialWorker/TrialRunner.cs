@@ -11,12 +11,12 @@ namespace Tuner.Worker;
 /// steps it, reports every result to the trial grain and follows its answer, saves checkpoints
 /// at the configured frequency, and tells the trial grain how the run ended.
 /// </summary>
-public sealed partial class TrialRunner(IGrainFactory grains, TrainableRegistry registry, TimeProvider time, ILogger<TrialRunner> logger)
+public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider time, ILogger<TrialRunner> logger)
 {
     /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
     public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, CancellationToken cancellationToken)
     {
-        var trial = grains.GetGrain<ITrialGrain>(assignment.TrialKey);
+        var trial = assignment.Trial;
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
         var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
         var started = time.GetTimestamp();
@@ -84,7 +84,7 @@ public sealed partial class TrialRunner(IGrainFactory grains, TrainableRegistry 
     {
         try
         {
-            await grains.GetGrain<ITrialGrain>(assignment.TrialKey).CompleteAsync(outcome);
+            await assignment.Trial.CompleteAsync(outcome);
         }
         catch (Exception ex)
         {

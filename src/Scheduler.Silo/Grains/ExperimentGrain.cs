@@ -242,8 +242,10 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                     Path.Combine(_writer.TrialDirectory(trialId), "checkpoints"),
                     spec.Checkpoint.Frequency,
                     spec.Checkpoint.Keep,
-                    null);
-                await GrainFactory.GetGrain<ITrialGrain>(assignment.TrialKey).InitializeAsync(assignment, spec.Failure.MaxFailures);
+                    null,
+                    entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
+                    this.AsReference<IExperimentGrain>());
+                await entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures);
             }
         }
         finally
@@ -287,7 +289,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
             {
-                await GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, entry.TrialId)).StopAsync(reason ?? "experiment ended");
+                await entry.Grain!.StopAsync(reason ?? "experiment ended");
             }
 
             await Task.WhenAny(_allEnded.Task, Task.Delay(StopGracePeriod, time));
@@ -435,5 +437,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         public int Failures { get; set; }
 
         public string? Reason { get; set; }
+
+        public ITrialGrain? Grain { get; set; }
     }
 }

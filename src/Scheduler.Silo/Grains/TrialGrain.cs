@@ -28,10 +28,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     private string? _stopRequested;
 
     // Resolved once: GetGrain is not free, and reports are the hot path.
-    private IExperimentGrain? _experiment;
     private IResourceSchedulerGrain? _scheduler;
 
-    private IExperimentGrain Experiment => _experiment ??= GrainFactory.GetGrain<IExperimentGrain>(_assignment!.ExperimentId);
+    private IExperimentGrain Experiment => _assignment!.Experiment;
 
     private IResourceSchedulerGrain Scheduler => _scheduler ??= GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
 

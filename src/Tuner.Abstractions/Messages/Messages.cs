@@ -9,7 +9,10 @@ namespace Tuner.Abstractions.Messages;
 [GenerateSerializer, Immutable, Alias("Tuner.ExperimentSubmission")]
 public sealed record ExperimentSubmission([property: Id(0)] ExperimentSpec Spec, [property: Id(1)] string OutputRoot);
 
-/// <summary>What a trial needs to run on a worker. Sent by the trial grain through the resource scheduler.</summary>
+/// <summary>
+/// What a trial needs to run on a worker. Sent by the trial grain through the resource scheduler.
+/// It carries the references of the trial and experiment grains, made once by the experiment.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Tuner.TrialAssignment")]
 public sealed record TrialAssignment(
     [property: Id(0)] string ExperimentId,
@@ -22,7 +25,9 @@ public sealed record TrialAssignment(
     [property: Id(7)] string CheckpointRoot,
     [property: Id(8)] int CheckpointFrequency,
     [property: Id(9)] int CheckpointKeep,
-    [property: Id(10)] CheckpointRef? RestoreFrom)
+    [property: Id(10)] CheckpointRef? RestoreFrom,
+    [property: Id(11)] Grains.ITrialGrain Trial,
+    [property: Id(12)] Grains.IExperimentGrain Experiment)
 {
     /// <summary>The trial grain's key: unique across experiments.</summary>
     public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);

@@ -225,6 +225,25 @@ public sealed class CliTests : IDisposable
         Assert.Contains("samples: must be at least 1", bad.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheSameSpec_GivesTheSameResults_InSeparateProcesses()
+    {
+        var tuner = Path.Combine(AppContext.BaseDirectory, "tuner.dll");
+        var spec = WriteSpec("name: repeat\ntrainable: branin\nmetric: value\nsamples: 4\nmax_concurrent: 2\nresources: { cpu: 1 }\nsearch: { seed: 3 }\nparams: { max_iterations: 5 }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }\n");
+
+        var first = await RunProcessAsync(tuner, "run", spec, "--output", Path.Combine(_root, "first"), "-q");
+        var second = await RunProcessAsync(tuner, "run", spec, "--output", Path.Combine(_root, "second"), "-q");
+
+        Assert.True(first.Code == ExitCodes.Success, first.Output);
+        Assert.True(second.Code == ExitCodes.Success, second.Output);
+        static string Values(string dir) => string.Join(
+            "\n",
+            RunFolder.TrialIds(dir).Select(id => string.Join(",", RunFolder.Results(dir, id).Select(r => r.GetProperty("value").GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+        var values = Values(Path.Combine(_root, "first", "repeat"));
+        Assert.Equal(values, Values(Path.Combine(_root, "second", "repeat")));
+        Assert.Equal(4 * 5, values.Split('\n', ',').Length);
+    }
+
     private static async Task<(int Code, string Output)> RunProcessAsync(string dll, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Tuner.Abstractions.Grains;
@@ -45,7 +44,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private long _lastDocumentUpdate;
 
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
-    public static TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -220,12 +219,11 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             while (!_finishing && _live < spec.MaxConcurrent)
             {
                 var trialId = $"t{_trials.Count + 1:D5}";
-                if (!_searcher!.TrySuggest(trialId, out var sampled))
+                if (!_searcher!.TrySuggest(trialId, out var config))
                 {
                     break;
                 }
 
-                var config = sampled;
                 var entry = new TrialEntry(trialId, config, _trials.Count + 1);
                 _trials.Add(trialId, entry);
                 Count(TrialStatus.Pending, +1);
@@ -236,7 +234,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                     trialId,
                     spec.Trainable,
                     config,
-                    TrialSeed(spec.Search.Seed, entry.Index),
+                    SeededNoise.DeriveSeed(spec.Search.Seed, entry.Index),
                     1,
                     new ResourceRequest(spec.Resources.Cpu, spec.Resources.Gpu),
                     Path.Combine(_writer.TrialDirectory(trialId), "checkpoints"),
@@ -258,9 +256,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             await EndAsync(ExperimentStatus.Completed, null);
         }
     }
-
-    /// <summary>A seed per trial, from the experiment's seed and the trial's index.</summary>
-    public static int TrialSeed(int experimentSeed, int index) => HashCode.Combine(experimentSeed, index) & int.MaxValue;
 
     private async Task OnTimeBudgetAsync()
     {

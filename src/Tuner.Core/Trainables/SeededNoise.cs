@@ -6,6 +6,12 @@ namespace Tuner.Core.Trainables;
 /// </summary>
 public static class SeededNoise
 {
+    /// <summary>
+    /// A seed for item <paramref name="index"/> (a trial) derived from <paramref name="seed"/>: the same in every
+    /// process, unlike <see cref="HashCode"/>, which .NET randomises per process.
+    /// </summary>
+    public static int DeriveSeed(int seed, long index) => (int)(Mix((ulong)(uint)seed, (ulong)index) & int.MaxValue);
+
     /// <summary>A uniform value in [0, 1).</summary>
     public static double Uniform(int seed, long step) => (Mix((ulong)(uint)seed, (ulong)step) >> 11) * (1.0 / (1UL << 53));
 

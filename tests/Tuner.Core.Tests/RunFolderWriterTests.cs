@@ -105,6 +105,29 @@ public sealed class RunFolderWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailedWrite_IsRetried_AndALastingFailureIsReported()
+    {
+        var writer = RunFolderWriter.Create(_root, "exp");
+        writer.TrialCreated("t00001", TrialConfig.Empty);
+        writer.TrialCreated("t00002", TrialConfig.Empty);
+        writer.Append("t00002", Result(1, 1));
+        var blocked = Path.Combine(_root, "exp", "trials", "t00001");
+        File.WriteAllText(blocked, "a file where the trial's folder should be");
+
+        Assert.ThrowsAny<IOException>(() => writer.Flush());
+        File.Delete(blocked);
+        writer.Flush();
+        Assert.True(File.Exists(Path.Combine(blocked, "params.json")));
+        Assert.Single(File.ReadAllLines(Path.Combine(_root, "exp", "trials", "t00002", "result.jsonl")));
+
+        writer.Append("t00002", Result(2, 2));
+        Directory.Delete(Path.Combine(_root, "exp", "trials", "t00002"), recursive: true);
+        File.WriteAllText(Path.Combine(_root, "exp", "trials", "t00002"), "blocked again");
+        var ex = await Assert.ThrowsAsync<IOException>(async () => await writer.DisposeAsync());
+        Assert.Contains("could not write results", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WritesTheErrorOfAFailedTrial()
     {
         var writer = RunFolderWriter.Create(_root, "exp");

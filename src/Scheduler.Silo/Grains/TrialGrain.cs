@@ -27,7 +27,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     private int _failures;
     private string? _stopRequested;
 
-    // Resolved once: GetGrain is not free, and reports are the hot path.
+    // Resolved once per activation: GetGrain is not free.
     private IResourceSchedulerGrain? _scheduler;
 
     private IExperimentGrain Experiment => _assignment!.Experiment;
@@ -50,8 +50,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     public Task StartedAsync(string workerId, int attempt)
     {
         EnsureInitialized();
-        if (_status.IsFinal())
+        if (_status.IsFinal() || attempt != _assignment!.Attempt)
         {
+            // Ended, or a start from an attempt this trial has already moved past.
             return Task.CompletedTask;
         }
 

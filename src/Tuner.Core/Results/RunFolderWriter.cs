@@ -26,7 +26,6 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private ExperimentDocument? _document;
     private bool _documentDirty;
     private long _lastDocumentWrite;
-    private Exception? _failure;
 
     private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time)
     {
@@ -119,9 +118,22 @@ public sealed class RunFolderWriter : IAsyncDisposable
             _dirty.Clear();
         }
 
-        foreach (var files in dirty)
+        for (var i = 0; i < dirty.Length; i++)
         {
-            WriteTrial(files);
+            try
+            {
+                WriteTrial(dirty[i]);
+            }
+            catch
+            {
+                // What was not written stays dirty, for the next flush to retry.
+                lock (_gate)
+                {
+                    _dirty.UnionWith(dirty[i..]);
+                }
+
+                throw;
+            }
         }
 
         ExperimentDocument? document = null;
@@ -148,6 +160,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes one trial's changed files; its pending state is cleared only once they are on disk.</summary>
     private void WriteTrial(TrialFiles files)
     {
         var directory = TrialDirectory(files.TrialId);
@@ -159,13 +172,8 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             results = files.Results?.ToArray() ?? [];
             writeParams = files.ParamsPending;
-            files.ParamsPending = false;
             ended = files.Ended;
             error = files.Error;
-            if (ended)
-            {
-                files.Results = null;
-            }
         }
 
         System.IO.Directory.CreateDirectory(directory);
@@ -184,12 +192,23 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             AtomicFile.Write(Path.Combine(directory, "result.jsonl"), Jsonl(files.TrialId, results));
             AtomicFile.Write(Path.Combine(directory, "progress.csv"), Csv(files.TrialId, results));
-            files.WrittenCount = results.Length;
         }
 
         if (ended && error is not null)
         {
             AtomicFile.Write(Path.Combine(directory, "error.txt"), error + Environment.NewLine);
+        }
+
+        lock (_gate)
+        {
+            files.ParamsPending &= !writeParams;
+            files.WrittenCount = Math.Max(files.WrittenCount, results.Length);
+
+            // An ended trial reports no more: its results leave memory once they are on disk.
+            if (ended && files.Results?.Count == results.Length)
+            {
+                files.Results = null;
+            }
         }
     }
 
@@ -302,10 +321,9 @@ public sealed class RunFolderWriter : IAsyncDisposable
                 {
                     Flush(force: false);
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    // Keep recording; the next flush retries. The error surfaces on dispose.
-                    _failure = ex;
+                    // Keep recording: the next flush retries, and the final one reports a lasting failure.
                 }
             }
         }
@@ -319,10 +337,13 @@ public sealed class RunFolderWriter : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
-        Flush(force: true);
-        if (_failure is not null && _dirty.Count > 0)
+        try
         {
-            throw new IOException($"could not write results under {Directory}", _failure);
+            Flush(force: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"could not write results under {Directory}: {ex.Message}", ex);
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         var directory = ChooseFolder(root, experimentName);
         try
         {
-            return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(200), time ?? TimeProvider.System);
+            return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -11,4 +11,10 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
+// Logs and files are read on wide screens: do not wrap sentences at 80 columns there.
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Profile.Width = 120;
+}
+
 return await TunerCli.RunAsync(args, cancellationToken: interrupted.Token);

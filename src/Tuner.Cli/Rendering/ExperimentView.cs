@@ -15,7 +15,7 @@ public static class ExperimentView
     /// <summary>The live view: a status line, the best trial so far, and a table of trials (running first).</summary>
     public static IRenderable Render(ExperimentSnapshot s, ExperimentSpec spec)
     {
-        var table = new Table().Border(TableBorder.Rounded).Expand();
+        var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("Trial");
         table.AddColumn("Status");
         var paramNames = spec.Space.Names.Take(MaxParamColumns).ToList();

@@ -8,7 +8,7 @@ namespace Tuner.Worker;
 
 /// <summary>
 /// Runs one trial on this worker: sets the trainable up (restoring its checkpoint on a retry),
-/// steps it, reports every result to the trial grain and follows its answer, saves checkpoints
+/// steps it, reports every result to the experiment and follows its answer, saves checkpoints
 /// at the configured frequency, and tells the trial grain how the run ended.
 /// </summary>
 public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider time, ILogger<TrialRunner> logger)
@@ -44,8 +44,8 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
                 var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
                 var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, step.Metrics);
 
-                // Report first, checkpoint after: a crash in between replays iterations the trial grain already has and drops.
-                var command = await trial.ReportAsync(result);
+                // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
+                var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
                 if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command == TrialCommand.Continue && !step.Done)
                 {
                     await SaveCheckpointAsync(trainable, assignment, trial, iteration, elapsed, cancellationToken);

@@ -10,7 +10,7 @@ public sealed class TunerClient(IGrainFactory grains, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    /// <summary>How often <see cref="WaitAsync"/> asks the experiment for news.</summary>
+    /// <summary>How often <see cref="WaitAsync"/> reports progress; it returns as soon as the experiment ends, whatever this is.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How many trial rows each progress snapshot carries.</summary>
@@ -53,6 +53,8 @@ public sealed class TunerClient(IGrainFactory grains, TimeProvider? time = null)
     public async Task<ExperimentSnapshot> WaitAsync(string experimentId, IProgress<ExperimentSnapshot>? progress = null, CancellationToken cancellationToken = default)
     {
         var stopRequested = false;
+        var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
+        var experiment = grains.GetGrain<IExperimentGrain>(experimentId);
         while (true)
         {
             var snapshot = await GetAsync(experimentId, ProgressRows);
@@ -69,13 +71,15 @@ public sealed class TunerClient(IGrainFactory grains, TimeProvider? time = null)
                 continue;
             }
 
-            try
+            // Wakes at once when the experiment ends, else after one interval, or when the caller cancels.
+            var ended = experiment.WaitForEndAsync(PollInterval);
+            if (stopRequested)
             {
-                await Task.Delay(PollInterval, _time, stopRequested ? CancellationToken.None : cancellationToken);
+                await ended;
             }
-            catch (OperationCanceledException)
+            else
             {
-                // Loop round to stop the experiment and wait for its end.
+                await Task.WhenAny(ended, cancelled);
             }
         }
     }

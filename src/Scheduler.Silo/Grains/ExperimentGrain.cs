@@ -41,6 +41,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private IGrainTimer? _budgetTimer;
     private TaskCompletionSource? _allEnded;
     private bool _published;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastDocumentUpdate;
 
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
@@ -87,6 +88,17 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     public Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows) => Task.FromResult(Snapshot(maxRows));
 
+    public async Task<bool> WaitForEndAsync(TimeSpan timeout)
+    {
+        if (_published)
+        {
+            return true;
+        }
+
+        var ended = _ended.Task;
+        return await Task.WhenAny(ended, Task.Delay(timeout, time)) == ended;
+    }
+
     public async Task StopAsync(string reason)
     {
         if (!_finishing)
@@ -113,6 +125,12 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             return Task.FromResult(TrialCommand.Stop);
         }
 
+        if (result.TrainingIteration <= entry.Iteration)
+        {
+            // Replayed by a retry that restarted from an earlier checkpoint (or from scratch): already recorded.
+            return Task.FromResult(_finishing || entry.StopRequested ? TrialCommand.Stop : TrialCommand.Continue);
+        }
+
         if (entry.Status == TrialStatus.Pending)
         {
             SetStatus(entry, TrialStatus.Running, null);
@@ -120,6 +138,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         _results++;
         _writer!.Append(trialId, result);
+        entry.Iteration = result.TrainingIteration;
+        entry.Grain!.ResultRecordedAsync(result).Ignore();
         if (result.GetMetric(spec.Metric) is not { } value)
         {
             // Ray fails fast here too: a metric that is not reported makes every decision meaningless.
@@ -136,11 +156,10 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             return Task.FromResult(TrialCommand.Stop);
         }
 
-        entry.Iteration = result.TrainingIteration;
         entry.LastResult = result;
         entry.LastMetric = value;
 
-        if (_finishing)
+        if (_finishing || entry.StopRequested)
         {
             return Task.FromResult(TrialCommand.Stop);
         }
@@ -284,6 +303,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
             {
+                entry.StopRequested = true;
                 await entry.Grain!.StopAsync(reason ?? "experiment ended");
             }
 
@@ -320,6 +340,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
 
         _published = true;
+        _ended.TrySetResult();
         LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
     }
 
@@ -434,5 +455,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         public string? Reason { get; set; }
 
         public ITrialGrain? Grain { get; set; }
+
+        /// <summary>The experiment asked this trial to stop; its worker may still report once more.</summary>
+        public bool StopRequested { get; set; }
     }
 }

@@ -8,10 +8,9 @@ namespace Tuner.Scheduler.Grains;
 /// <summary>
 /// Ray's trial actor. Holds one trial's lifecycle: PENDING while it waits for slots, RUNNING on a
 /// worker, then TERMINATED, or ERROR once its failures pass <c>failure.max_failures</c>. A failed
-/// run that may be retried goes back to PENDING and restarts from its last checkpoint. Reports
-/// at or below the last recorded iteration (replayed after a restore) are dropped, so a trial's
-/// results never repeat an iteration. State lives in memory for the life of the silo; durable
-/// state comes with the distributed cluster.
+/// run that may be retried goes back to PENDING and restarts from its last checkpoint. Results go
+/// from the worker to the experiment, which decides and forwards them here. State lives in memory
+/// for the life of the silo; durable state comes with the distributed cluster.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
@@ -61,23 +60,16 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         return Experiment.OnTrialStartedAsync(_assignment!.TrialId, workerId);
     }
 
-    public async Task<TrialCommand> ReportAsync(TrialResult result)
+    public Task ResultRecordedAsync(TrialResult result)
     {
-        EnsureInitialized();
-        if (_status.IsFinal() || _stopRequested is not null)
+        // One-way messages may arrive out of order: keep the latest.
+        if (result.TrainingIteration > _lastIteration)
         {
-            return TrialCommand.Stop;
+            _lastIteration = result.TrainingIteration;
+            _lastResult = result;
         }
 
-        if (result.TrainingIteration <= _lastIteration)
-        {
-            return TrialCommand.Continue;
-        }
-
-        _lastIteration = result.TrainingIteration;
-        _lastResult = result;
-        var command = await Experiment.OnTrialResultAsync(_assignment!.TrialId, result);
-        return _stopRequested is not null ? TrialCommand.Stop : command;
+        return Task.CompletedTask;
     }
 
     public Task CheckpointedAsync(CheckpointRef checkpoint)
@@ -98,23 +90,16 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             return;
         }
 
-        await Scheduler.ReleaseAsync(_assignment!.TrialKey);
         _workerId = null;
         if (outcome.Kind == TrialOutcomeKind.Failed && _stopRequested is null && _failures < _maxFailures)
         {
             _failures++;
             _status = TrialStatus.Pending;
             _statusReason = outcome.Error;
-            LogRetrying(logger, _assignment.TrialKey, _failures, _maxFailures, _checkpoint?.Iteration ?? 0);
+            LogRetrying(logger, _assignment!.TrialKey, _failures, _maxFailures, _checkpoint?.Iteration ?? 0);
             _assignment = _assignment with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
-
-            // A retry without a checkpoint starts over; its reports start again at iteration 1.
-            if (_checkpoint is null)
-            {
-                _lastIteration = 0;
-            }
-
             await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "failed");
+            await Scheduler.ReleaseAsync(_assignment.TrialKey);
             await Scheduler.SubmitAsync(_assignment);
             return;
         }
@@ -123,7 +108,11 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         _statusReason = outcome.Kind == TrialOutcomeKind.Failed
             ? (_failures > 0 ? $"failed {_failures + 1} times (max_failures {_maxFailures}); last error: {outcome.Error}" : outcome.Error)
             : _stopRequested;
-        await Experiment.OnTrialEndedAsync(_assignment.TrialId, _status, _statusReason);
+
+        // The experiment hears of the end before the slot is free, so it never counts more trials
+        // running than there are slots (the next trial on this slot may report at once).
+        await Experiment.OnTrialEndedAsync(_assignment!.TrialId, _status, _statusReason);
+        await Scheduler.ReleaseAsync(_assignment.TrialKey);
     }
 
     public async Task StopAsync(string reason)

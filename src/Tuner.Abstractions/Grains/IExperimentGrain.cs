@@ -18,6 +18,10 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("GetSnapshot"), AlwaysInterleave]
     Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows);
 
+    /// <summary>Returns true as soon as the experiment has ended (its files written), or false after <paramref name="timeout"/>.</summary>
+    [Alias("WaitForEnd"), AlwaysInterleave]
+    Task<bool> WaitForEndAsync(TimeSpan timeout);
+
     /// <summary>Stops the experiment: no new trials, running ones are stopped, status <c>stopped</c>.</summary>
     [Alias("Stop")]
     Task StopAsync(string reason);
@@ -25,7 +29,11 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("OnTrialStarted"), OneWay]
     Task OnTrialStartedAsync(string trialId, string workerId);
 
-    /// <summary>A trial reported; the answer tells its worker to go on or to stop.</summary>
+    /// <summary>
+    /// A trial's worker reports a result, as Ray's trial actors report to the tuner. The experiment
+    /// records it (dropping iterations it already has), decides centrally, forwards the result to
+    /// the trial grain and answers continue, pause or stop.
+    /// </summary>
     [Alias("OnTrialResult")]
     Task<TrialCommand> OnTrialResultAsync(string trialId, TrialResult result);
 

@@ -19,8 +19,9 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Started")]
     Task StartedAsync(string workerId, int attempt);
 
-    [Alias("Report")]
-    Task<TrialCommand> ReportAsync(TrialResult result);
+    /// <summary>The experiment recorded a result of this trial.</summary>
+    [Alias("ResultRecorded"), OneWay]
+    Task ResultRecordedAsync(TrialResult result);
 
     [Alias("Checkpointed")]
     Task CheckpointedAsync(CheckpointRef checkpoint);

@@ -126,6 +126,22 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task RetryWithoutACheckpoint_StartsOver_WithoutRecordingIterationsTwice()
+    {
+        var spec = Noop("lifecycle-from-scratch", 1, new([new("reports", 5), new("fail_at_iteration", 3)])) with
+        {
+            Failure = new FailureSpec { MaxFailures = 1 },
+        };
+
+        var result = await RunAsync(spec, TestContext.Current.CancellationToken);
+
+        var row = Assert.Single(result.Rows);
+        Assert.Equal((TrialStatus.Terminated, 1), (row.Status, row.Failures));
+        Assert.Equal([1L, 2, 3, 4, 5], RunFolder.Iterations(result.OutputDirectory!, "t00001"));
+        Assert.Equal(5, result.ResultsReported);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task TrialFailingMoreThanMaxFailures_EndsInError_WithTheCause()
     {
         var spec = Noop("lifecycle-error", 2, new([new("reports", 5), new("fail_at_iteration", 2), new("fail_attempts", 10)])) with

@@ -14,6 +14,7 @@ public static class TunerCli
         app.Configure(config =>
         {
             config.SetApplicationName("tuner");
+            config.UseAssemblyInformationalVersion();
             config.ConfigureConsole(console);
             config.CancellationExitCode(ExitCodes.Interrupted);
             config.AddCommand<RunCommand>("run")

@@ -42,7 +42,9 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
                 var step = await trainable.StepAsync(cancellationToken);
                 iteration++;
                 var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
-                var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, step.Metrics);
+                // A copy: results travel between grains uncopied, and a trainable may reuse its dictionary.
+                var metrics = new Dictionary<string, double>(step.Metrics);
+                var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics);
 
                 // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
                 var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);

@@ -15,6 +15,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>A trainable that declares <c>value</c> but reports <c>loss</c>: what a buggy user trainable does.</summary>
     public const string MislabelledTrainable = "mislabelled";
 
+    /// <summary>A trainable that reports through one dictionary it changes every step.</summary>
+    public const string ReusingTrainable = "reusing";
+
     private InProcessTestCluster? _cluster;
 
     public TunerClient Client { get; private set; } = null!;
@@ -30,6 +33,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             var registry = TrainableRegistry.CreateDefault();
             registry.Register(NoopTrainable.Descriptor with { Name = MislabelledTrainable, Create = () => new Mislabelled() });
+            registry.Register(NoopTrainable.Descriptor with { Name = ReusingTrainable, Create = () => new ReusesItsMetrics() });
             silo.Services.AddSingleton(registry);
             silo.AddTunerControlPlane();
             silo.AddTunerWorker(w =>
@@ -75,6 +79,26 @@ internal sealed class Mislabelled : ITrainable
 
     public ValueTask<StepResult> StepAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(new StepResult(new Dictionary<string, double> { ["loss"] = ++_iteration }, _iteration >= 3));
+
+    public ValueTask SaveCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask RestoreCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+internal sealed class ReusesItsMetrics : ITrainable
+{
+    private readonly Dictionary<string, double> _metrics = [];
+    private long _iteration;
+
+    public ValueTask SetupAsync(TrialContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask<StepResult> StepAsync(CancellationToken cancellationToken)
+    {
+        _metrics["value"] = ++_iteration;
+        return ValueTask.FromResult(new StepResult(_metrics, _iteration >= 4));
+    }
 
     public ValueTask SaveCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 

@@ -51,6 +51,15 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task ATrainableReusingItsMetricsDictionary_StillGetsEveryValueRecorded()
+    {
+        var result = await RunAsync(Noop("lifecycle-reusing", 1) with { Trainable = ClusterFixture.ReusingTrainable }, Ct);
+
+        Assert.Equal([1.0, 2, 3, 4], RunFolder.Results(result.OutputDirectory!, "t00001").Select(r => r.GetProperty("value").GetDouble()));
+        Assert.Equal(4, result.Best!.LastResult.Metrics["value"]);
+    }
+
+    [Fact]
     public async Task TrialGrain_KnowsItsFinalState()
     {
         var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);

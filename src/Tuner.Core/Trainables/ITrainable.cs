@@ -27,5 +27,8 @@ public interface ITrainable : IAsyncDisposable
 /// <param name="Attempt">1 for the first run, higher for retries after failures.</param>
 public sealed record TrialContext(string TrialId, Space.TrialConfig Config, int Seed, int Attempt);
 
-/// <summary>One iteration's metrics; <paramref name="Done"/> when the trainable has nothing more to do.</summary>
+/// <summary>
+/// One iteration's metrics; <paramref name="Done"/> when the trainable has nothing more to do. The
+/// worker copies the metrics, so a trainable may reuse one dictionary from step to step.
+/// </summary>
 public readonly record struct StepResult(IReadOnlyDictionary<string, double> Metrics, bool Done = false);

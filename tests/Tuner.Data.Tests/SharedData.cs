@@ -1,0 +1,14 @@
+using Tuner.Data.Cache;
+
+namespace Tuner.Data.Tests;
+
+/// <summary>The data sets laid out for tests and CI: TUNER_DATA_DIR, else ../shared/data beside the repository.</summary>
+internal static class SharedData
+{
+    public static string Directory { get; } = Environment.GetEnvironmentVariable(DataCache.EnvironmentVariable)
+        ?? Path.GetFullPath(Path.Combine(RepoRoot.Path, "..", "shared", "data"));
+
+    public static DataCache Cache => System.IO.Directory.Exists(Directory)
+        ? new DataCache(Directory)
+        : throw new InvalidOperationException($"the shared data sets are not at {Directory}; set {DataCache.EnvironmentVariable}");
+}

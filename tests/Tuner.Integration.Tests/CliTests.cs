@@ -201,6 +201,30 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Summary_ShowsLearningRateAdvice_ForTheBestTrialAndOthers()
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
+        console.Profile.Width = 200;
+        var config = new Tuner.Core.Space.TrialConfig([new("lr", 0.01)]);
+        var last = new Tuner.Core.Experiments.TrialResult(20, 1, 1, new Dictionary<string, double> { ["valid_loss"] = 0.1 });
+        var snapshot = new Tuner.Abstractions.Messages.ExperimentSnapshot(
+            "e-1", "e", Tuner.Core.Experiments.ExperimentStatus.Completed, null, null, "valid_loss", Tuner.Core.Spec.OptimizationMode.Min, 2,
+            new Dictionary<Tuner.Core.Experiments.TrialStatus, int> { [Tuner.Core.Experiments.TrialStatus.Terminated] = 2 },
+            [
+                new("t00001", Tuner.Core.Experiments.TrialStatus.Terminated, config, 20, 0.1, 0, null, "valid_loss has not improved: would benefit from a learning-rate scheduler"),
+                new("t00002", Tuner.Core.Experiments.TrialStatus.Terminated, config, 20, 0.2, 0, null),
+            ],
+            new Tuner.Core.Results.BestTrial("t00001", config, last), 40, 1.0, false);
+
+        Tuner.Cli.Rendering.ExperimentView.PrintSummary(console, snapshot);
+
+        var output = writer.ToString();
+        Assert.Contains("The best trial t00001: valid_loss has not improved", output, StringComparison.Ordinal);
+        Assert.Contains("Learning-rate advice for 1 of 2 trials", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_SaysHowManyTrialsASpecMakes()
     {
         var (code, output) = await TunerAsync("validate", Example("hartmann6-grid.yaml"));

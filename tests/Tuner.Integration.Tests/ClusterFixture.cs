@@ -15,6 +15,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>A trainable that declares <c>value</c> but reports <c>loss</c>: what a buggy user trainable does.</summary>
     public const string MislabelledTrainable = "mislabelled";
 
+    /// <summary>A trainable whose validation loss stops improving after 8 iterations at a constant learning rate.</summary>
+    public const string PlateauTrainable = "plateau";
+
     /// <summary>A trainable that reports through one dictionary it changes every step.</summary>
     public const string ReusingTrainable = "reusing";
 
@@ -34,6 +37,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             var registry = TrainableRegistry.CreateDefault();
             registry.Register(NoopTrainable.Descriptor with { Name = MislabelledTrainable, Create = () => new Mislabelled() });
             registry.Register(NoopTrainable.Descriptor with { Name = ReusingTrainable, Create = () => new ReusesItsMetrics() });
+            registry.Register(NoopTrainable.Descriptor with { Name = PlateauTrainable, Metrics = ["value", "valid_loss", "lr"], Create = () => new Plateaus() });
             silo.Services.AddSingleton(registry);
             silo.AddTunerControlPlane();
             silo.AddTunerWorker(w =>
@@ -98,6 +102,26 @@ internal sealed class ReusesItsMetrics : ITrainable
     {
         _metrics["value"] = ++_iteration;
         return ValueTask.FromResult(new StepResult(_metrics, _iteration >= 4));
+    }
+
+    public ValueTask SaveCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask RestoreCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+internal sealed class Plateaus : ITrainable
+{
+    private long _iteration;
+
+    public ValueTask SetupAsync(TrialContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask<StepResult> StepAsync(CancellationToken cancellationToken)
+    {
+        _iteration++;
+        var loss = _iteration < 8 ? 1.0 / _iteration : 0.125;
+        return ValueTask.FromResult(new StepResult(new Dictionary<string, double> { ["value"] = loss, ["valid_loss"] = loss, ["lr"] = 0.01 }, _iteration >= 20));
     }
 
     public ValueTask SaveCheckpointAsync(string directory, CancellationToken cancellationToken) => ValueTask.CompletedTask;

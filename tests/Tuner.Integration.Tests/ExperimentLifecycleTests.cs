@@ -60,6 +60,17 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task APlateauAtAConstantRate_IsDiagnosed_InTheSnapshotAndExperimentJson()
+    {
+        var result = await RunAsync(Noop("lifecycle-plateau", 1) with { Trainable = ClusterFixture.PlateauTrainable }, Ct);
+
+        var row = Assert.Single(result.Rows);
+        Assert.Contains("would benefit from a learning-rate scheduler", row.Diagnosis, StringComparison.Ordinal);
+        var trial = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials")[0];
+        Assert.Equal(row.Diagnosis, trial.GetProperty("diagnosis").GetString());
+    }
+
+    [Fact]
     public async Task TrialGrain_KnowsItsFinalState()
     {
         var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);

@@ -158,6 +158,10 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         entry.LastResult = result;
         entry.LastMetric = value;
+        if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
+        {
+            (entry.Curve ??= []).Add((loss, rate));
+        }
 
         if (_finishing || entry.StopRequested)
         {
@@ -201,6 +205,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         SetStatus(entry, status, reason ?? entry.Reason);
         _live--;
+        entry.Diagnosis = entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
         _writer!.TrialEnded(trialId, status == TrialStatus.Error ? entry.Reason : null);
         _scheduler!.OnTrialComplete(trialId);
         _searcher!.OnTrialComplete(trialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
@@ -392,7 +397,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _endedAt,
             new Dictionary<TrialStatus, int>(_counts),
             best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
-            _trials.Values.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason)).ToList()));
+            _trials.Values.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason, t.Diagnosis)).ToList()));
     }
 
     private ExperimentSnapshot Snapshot(int maxRows)
@@ -403,7 +408,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
             .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
             .Take(Math.Max(maxRows, 0))
-            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason))
+            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis))
             .ToList();
         return new ExperimentSnapshot(
             Id,
@@ -458,5 +463,11 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         /// <summary>The experiment asked this trial to stop; its worker may still report once more.</summary>
         public bool StopRequested { get; set; }
+
+        /// <summary>(valid_loss, lr) per iteration, for trials that report both.</summary>
+        public List<(double Loss, double Rate)>? Curve { get; set; }
+
+        /// <summary>Learning-rate advice from the curve, once the trial has ended.</summary>
+        public string? Diagnosis { get; set; }
     }
 }

@@ -106,7 +106,8 @@ public sealed record TrialRow(
     [property: Id(3)] long Iteration,
     [property: Id(4)] double? Metric,
     [property: Id(5)] int Failures,
-    [property: Id(6)] string? StatusReason);
+    [property: Id(6)] string? StatusReason,
+    [property: Id(7)] string? Diagnosis = null);
 
 /// <summary>An experiment as its grain sees it now.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.ExperimentSnapshot")]

@@ -107,11 +107,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             console.Write(ExperimentView.Render(final, spec));
         }
 
-        // Rows for the summary's failures: ask for enough to list them.
-        if (final.Count(TrialStatus.Error) > 0)
-        {
-            final = await client.GetAsync(id, final.StateCounts.Values.Sum());
-        }
+        // Every row for the summary: failures and learning-rate advice may be anywhere in the table.
+        final = await client.GetAsync(id, final.StateCounts.Values.Sum());
 
         ExperimentView.PrintSummary(console, final);
         return final switch

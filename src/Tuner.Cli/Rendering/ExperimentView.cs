@@ -101,6 +101,21 @@ public static class ExperimentView
             console.MarkupLineInterpolated($"  [red]{row.TrialId} ERROR[/]: {row.StatusReason}");
         }
 
+        var advised = s.Rows.Where(r => r.Diagnosis is not null).ToList();
+        if (s.Best is { } top && advised.FirstOrDefault(r => r.TrialId == top.TrialId) is { } bestAdvice)
+        {
+            console.MarkupLineInterpolated($"[yellow]The best trial {bestAdvice.TrialId}[/]: {bestAdvice.Diagnosis}");
+        }
+
+        if (advised.Count > 0)
+        {
+            console.MarkupLineInterpolated($"Learning-rate advice for {advised.Count} of {s.Rows.Count} trials (see \"diagnosis\" in experiment.json):");
+            foreach (var row in advised.Take(5))
+            {
+                console.MarkupLineInterpolated($"  [yellow]{row.TrialId}[/]: {row.Diagnosis}");
+            }
+        }
+
         if (s.OutputDirectory is { } dir)
         {
             console.MarkupLineInterpolated($"Results: {dir}");

@@ -27,4 +27,5 @@ public sealed record TrialSummary(
     long Iterations,
     int Failures,
     double? LastMetric,
-    string? StatusReason);
+    string? StatusReason,
+    string? Diagnosis = null);

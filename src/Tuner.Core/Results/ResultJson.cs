@@ -103,6 +103,11 @@ public static class ResultJson
                 w.WriteString("status_reason", t.StatusReason);
             }
 
+            if (t.Diagnosis is not null)
+            {
+                w.WriteString("diagnosis", t.Diagnosis);
+            }
+
             w.WritePropertyName("config");
             SpecWriter.WriteConfig(w, t.Config);
             w.WriteEndObject();

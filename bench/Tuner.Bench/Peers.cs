@@ -6,7 +6,10 @@ namespace Tuner.Bench;
 internal static class Peers
 {
     /// <summary>Debian's python3, which has the python3-optuna and python3-torch packages; null when absent.</summary>
-    public static string? DebianPython => File.Exists("/usr/bin/python3") && Run("/usr/bin/python3", ["-c", "import optuna"]) is not null ? "/usr/bin/python3" : null;
+    public static string? DebianPython => Python.Value;
+
+    private static readonly Lazy<string?> Python = new(() =>
+        File.Exists("/usr/bin/python3") && Run("/usr/bin/python3", ["-c", "import optuna"]) is not null ? "/usr/bin/python3" : null);
 
     /// <summary>Runs a program and returns its standard output, or null when it failed.</summary>
     public static string? Run(string program, IEnumerable<string> arguments)

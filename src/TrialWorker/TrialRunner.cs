@@ -16,14 +16,13 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
     /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
     public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, CancellationToken cancellationToken)
     {
-        var trial = assignment.Trial;
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
         var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
         var started = time.GetTimestamp();
         var outcome = new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
         try
         {
-            await trial.StartedAsync(workerId, assignment.Attempt);
+            await assignment.Trial.StartedAsync(workerId, assignment.Attempt);
             if (!registry.TryGet(assignment.Trainable, out var descriptor))
             {
                 throw new InvalidOperationException($"worker {workerId} has no trainable '{assignment.Trainable}' (it has: {string.Join(", ", registry.Names)})");
@@ -50,7 +49,7 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
                 var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
                 if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command == TrialCommand.Continue && !step.Done)
                 {
-                    await SaveCheckpointAsync(trainable, assignment, trial, iteration, elapsed, cancellationToken);
+                    await SaveCheckpointAsync(trainable, assignment, iteration, elapsed, cancellationToken);
                 }
 
                 if (command != TrialCommand.Continue)
@@ -94,7 +93,7 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
         }
     }
 
-    private static async Task SaveCheckpointAsync(ITrainable trainable, TrialAssignment assignment, ITrialGrain trial, long iteration, double elapsed, CancellationToken cancellationToken)
+    private static async Task SaveCheckpointAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(assignment.CheckpointRoot, $"checkpoint_{iteration:D6}");
         var temp = directory + ".tmp";
@@ -111,7 +110,7 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
         }
 
         Directory.Move(temp, directory);
-        await trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
+        await assignment.Trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
 
         // Older checkpoints go only after the new one is recorded.
         var old = Directory.EnumerateDirectories(assignment.CheckpointRoot, "checkpoint_*")

@@ -24,8 +24,6 @@ public sealed partial class TrialWorkerService(
 
     public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.Gpus, Environment.MachineName);
 
-    public int RunningTrials => _running.Count;
-
     private IResourceSchedulerGrain Scheduler => grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
 
     public override async Task StartAsync(CancellationToken cancellationToken)

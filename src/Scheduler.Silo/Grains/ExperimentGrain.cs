@@ -44,6 +44,11 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastDocumentUpdate;
 
+    // The answers to reports, made once: reports are the hot path.
+    private static readonly Task<TrialCommand> Continue = Task.FromResult(TrialCommand.Continue);
+    private static readonly Task<TrialCommand> Stop = Task.FromResult(TrialCommand.Stop);
+    private static readonly Task<TrialCommand> Pause = Task.FromResult(TrialCommand.Pause);
+
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
     private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
@@ -122,13 +127,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         var spec = _spec!;
         if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal())
         {
-            return Task.FromResult(TrialCommand.Stop);
+            return Stop;
         }
 
         if (result.TrainingIteration <= entry.Iteration)
         {
             // Replayed by a retry that restarted from an earlier checkpoint (or from scratch): already recorded.
-            return Task.FromResult(_finishing || entry.StopRequested ? TrialCommand.Stop : TrialCommand.Continue);
+            return _finishing ? Stop : Continue;
         }
 
         if (entry.Status == TrialStatus.Pending)
@@ -153,7 +158,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                 EndAsync(ExperimentStatus.Failed, message).Ignore();
             }
 
-            return Task.FromResult(TrialCommand.Stop);
+            return Stop;
         }
 
         entry.LastResult = result;
@@ -163,26 +168,26 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             (entry.Curve ??= []).Add((loss, rate));
         }
 
-        if (_finishing || entry.StopRequested)
+        if (_finishing)
         {
-            return Task.FromResult(TrialCommand.Stop);
+            return Stop;
         }
 
         if (_stop!.ShouldStop(result) is { } stopReason)
         {
             entry.Reason = stopReason;
-            return Task.FromResult(TrialCommand.Stop);
+            return Stop;
         }
 
         var decision = _scheduler!.OnResult(trialId, result);
         if (decision.Action == SchedulerAction.Stop)
         {
             entry.Reason = decision.Reason;
-            return Task.FromResult(TrialCommand.Stop);
+            return Stop;
         }
 
         UpdateDocumentIfDue();
-        return Task.FromResult(decision.Action == SchedulerAction.Pause ? TrialCommand.Pause : TrialCommand.Continue);
+        return decision.Action == SchedulerAction.Pause ? Pause : Continue;
     }
 
     public Task OnTrialRetryingAsync(string trialId, int failures, string error)
@@ -308,7 +313,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
             {
-                entry.StopRequested = true;
                 await entry.Grain!.StopAsync(reason ?? "experiment ended");
             }
 
@@ -460,9 +464,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         public string? Reason { get; set; }
 
         public ITrialGrain? Grain { get; set; }
-
-        /// <summary>The experiment asked this trial to stop; its worker may still report once more.</summary>
-        public bool StopRequested { get; set; }
 
         /// <summary>(valid_loss, lr) per iteration, for trials that report both.</summary>
         public List<(double Loss, double Rate)>? Curve { get; set; }

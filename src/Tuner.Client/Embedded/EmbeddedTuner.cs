@@ -25,8 +25,6 @@ public sealed class EmbeddedTuner : IAsyncDisposable
 
     public TunerClient Client { get; }
 
-    public IServiceProvider Services => _host.Services;
-
     public static async Task<EmbeddedTuner> StartAsync(EmbeddedTunerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new EmbeddedTunerOptions();

@@ -30,10 +30,6 @@ public sealed class VariantGenerator : ISearcher
         _total = _gridSize * spec.Samples;
     }
 
-    public long TotalTrials => _total;
-
-    public long Suggested => _next;
-
     public bool IsExhausted => _next >= _total;
 
     /// <summary>How many trials a spec makes: grid size times samples.</summary>

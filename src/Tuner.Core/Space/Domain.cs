@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace Tuner.Core.Space;
 
@@ -8,25 +7,12 @@ namespace Tuner.Core.Space;
 /// Each domain validates itself, samples with a caller's seeded <see cref="Random"/>, and, where it
 /// is finite, lists its values for grid search.
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(UniformDomain), "uniform")]
-[JsonDerivedType(typeof(QUniformDomain), "quniform")]
-[JsonDerivedType(typeof(LogUniformDomain), "loguniform")]
-[JsonDerivedType(typeof(QLogUniformDomain), "qloguniform")]
-[JsonDerivedType(typeof(NormalDomain), "normal")]
-[JsonDerivedType(typeof(RandIntDomain), "randint")]
-[JsonDerivedType(typeof(QRandIntDomain), "qrandint")]
-[JsonDerivedType(typeof(LogRandIntDomain), "lograndint")]
-[JsonDerivedType(typeof(ChoiceDomain), "choice")]
-[JsonDerivedType(typeof(GridDomain), "grid")]
 public abstract record Domain
 {
     /// <summary>The primitive's name as written in a spec (<c>uniform</c>, <c>choice</c>, ...).</summary>
-    [JsonIgnore]
     public abstract string Primitive { get; }
 
     /// <summary>What the primitive takes, for error messages.</summary>
-    [JsonIgnore]
     public abstract string Usage { get; }
 
     /// <summary>Draws one value.</summary>

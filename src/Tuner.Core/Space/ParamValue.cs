@@ -29,8 +29,6 @@ public readonly record struct ParamValue
 
     public ParamKind Kind { get; }
 
-    public bool IsNumeric => Kind is ParamKind.Float or ParamKind.Integer;
-
     public static ParamValue Float(double value) => new(ParamKind.Float, value, null);
 
     public static ParamValue Integer(long value) => new(ParamKind.Integer, value, null);

@@ -1,4 +1,5 @@
 using Tuner.Core.Space;
+using Tuner.Training.Configuration;
 using Tuner.Training.Schedules;
 
 namespace Tuner.Training.Tests;
@@ -101,7 +102,7 @@ public sealed class LearningRateScheduleTests
     {
         var config = Config(("lr_scheduler", key == "lr_scheduler" ? value : "step"), (key == "lr_scheduler" ? "x" : key, key == "lr_scheduler" ? 0 : double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)));
 
-        var ex = Assert.Throws<ArgumentException>(() => LearningRateSchedule.FromConfig(config, 10));
+        var ex = Assert.Throws<ConfigException>(() => LearningRateSchedule.FromConfig(config, 10));
 
         Assert.StartsWith(message, ex.Message, StringComparison.Ordinal);
     }

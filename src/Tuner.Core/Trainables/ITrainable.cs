@@ -25,7 +25,8 @@ public interface ITrainable : IAsyncDisposable
 /// <param name="Config">The sampled hyperparameters merged with the spec's fixed params.</param>
 /// <param name="Seed">A seed derived from the experiment's seed and the trial's index.</param>
 /// <param name="Attempt">1 for the first run, higher for retries after failures.</param>
-public sealed record TrialContext(string TrialId, Space.TrialConfig Config, int Seed, int Attempt);
+/// <param name="Device">Where to compute: <c>cpu</c>, or <c>cuda:N</c> for the GPU the trial was granted.</param>
+public sealed record TrialContext(string TrialId, Space.TrialConfig Config, int Seed, int Attempt, string Device = "cpu");
 
 /// <summary>
 /// One iteration's metrics; <paramref name="Done"/> when the trainable has nothing more to do. The

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Tuner.Core.Space;
+using Tuner.Training.Configuration;
 
 namespace Tuner.Training.Schedules;
 
@@ -38,50 +38,17 @@ public abstract class LearningRateSchedule
     /// </summary>
     public static LearningRateSchedule FromConfig(TrialConfig config, int totalSteps)
     {
-        var lr = Positive(config, "lr", 1e-3);
-        var name = config.GetString("lr_scheduler", "none");
-        return name switch
+        var read = new ConfigReader(config);
+        var lr = read.Positive("lr", 1e-3);
+        return read.Choice("lr_scheduler", "none", Names) switch
         {
-            "none" => new ConstantSchedule(lr),
-            "step" => new StepSchedule(lr, (int)PositiveInteger(config, "step_size", 10), Fraction(config, "gamma", 0.1)),
-            "cosine" => new CosineWarmupSchedule(lr, (int)NonNegativeInteger(config, "warmup_epochs", 0), totalSteps, NonNegative(config, "min_lr", 0)),
-            "plateau" => new ReduceOnPlateauSchedule(lr, Fraction(config, "factor", 0.1), (int)NonNegativeInteger(config, "patience", 10), NonNegative(config, "min_lr", 0)),
-            "onecycle" => new OneCycleSchedule(Positive(config, "max_lr", lr * 10), totalSteps, Fraction(config, "pct_start", 0.3)),
-            _ => throw new ArgumentException($"lr_scheduler: '{name}' is not one of the allowed values: {string.Join(", ", Names)}"),
+            "step" => new StepSchedule(lr, read.Integer("step_size", 10, 1, int.MaxValue), read.Fraction("gamma", 0.1)),
+            "cosine" => new CosineWarmupSchedule(lr, read.Integer("warmup_epochs", 0, 0, int.MaxValue), totalSteps, read.NonNegative("min_lr", 0)),
+            "plateau" => new ReduceOnPlateauSchedule(lr, read.Fraction("factor", 0.1), read.Integer("patience", 10, 0, int.MaxValue), read.NonNegative("min_lr", 0)),
+            "onecycle" => new OneCycleSchedule(read.Positive("max_lr", lr * 10), totalSteps, read.Fraction("pct_start", 0.3)),
+            _ => new ConstantSchedule(lr),
         };
     }
-
-    private static double Positive(TrialConfig config, string key, double fallback)
-    {
-        var value = config.GetDouble(key, fallback);
-        return value > 0 && double.IsFinite(value) ? value : throw new ArgumentException($"{key}: must be a positive number, got {F(value)}");
-    }
-
-    private static double NonNegative(TrialConfig config, string key, double fallback)
-    {
-        var value = config.GetDouble(key, fallback);
-        return value >= 0 && double.IsFinite(value) ? value : throw new ArgumentException($"{key}: must be zero or more, got {F(value)}");
-    }
-
-    private static double Fraction(TrialConfig config, string key, double fallback)
-    {
-        var value = config.GetDouble(key, fallback);
-        return value is > 0 and < 1 ? value : throw new ArgumentException($"{key}: must be between 0 and 1 (exclusive), got {F(value)}");
-    }
-
-    private static long PositiveInteger(TrialConfig config, string key, long fallback)
-    {
-        var value = config.GetInteger(key, fallback);
-        return value >= 1 ? value : throw new ArgumentException($"{key}: must be a whole number of at least 1, got {value}");
-    }
-
-    private static long NonNegativeInteger(TrialConfig config, string key, long fallback)
-    {
-        var value = config.GetInteger(key, fallback);
-        return value >= 0 ? value : throw new ArgumentException($"{key}: must be a whole number of 0 or more, got {value}");
-    }
-
-    private static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
 /// <summary>The same rate throughout.</summary>

@@ -1,0 +1,60 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using Tuner.Training.Configuration;
+using static TorchSharp.torch;
+
+namespace Tuner.Training.Models;
+
+/// <summary>
+/// The dense part every family ends with: <c>layers</c> hidden blocks of Linear, optional batch norm,
+/// activation and dropout, then a linear layer to the classes.
+/// </summary>
+internal static class DenseStack
+{
+    public static IReadOnlyList<string> Activations { get; } = ["relu", "gelu", "tanh", "leaky_relu"];
+
+    public static Sequential Build(long inputs, int hiddenLayers, int units, string activation, double dropout, bool batchNorm, int classes)
+    {
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        var width = inputs;
+        for (var i = 0; i < hiddenLayers; i++)
+        {
+            modules.Add(($"linear{i}", nn.Linear(width, units)));
+            if (batchNorm)
+            {
+                modules.Add(($"norm{i}", nn.BatchNorm1d(units)));
+            }
+
+            modules.Add(($"act{i}", Activation(activation)));
+            if (dropout > 0)
+            {
+                modules.Add(($"dropout{i}", nn.Dropout(dropout)));
+            }
+
+            width = units;
+        }
+
+        modules.Add(("output", nn.Linear(width, classes)));
+        return nn.Sequential(modules);
+    }
+
+    public static nn.Module<Tensor, Tensor> Activation(string name) => name switch
+    {
+        "relu" => nn.ReLU(),
+        "gelu" => nn.GELU(),
+        "tanh" => nn.Tanh(),
+        "leaky_relu" => nn.LeakyReLU(0.01),
+        _ => throw new ConfigException("activation", $"'{name}' is not one of the allowed values: {string.Join(", ", Activations)}"),
+    };
+
+    /// <summary>The mean and the maximum over each sequence's valid steps: <c>[batch, time, f]</c> to <c>[batch, 2f]</c>.</summary>
+    public static Tensor MeanMaxPool(Tensor sequence, Tensor lengths)
+    {
+        var time = sequence.shape[1];
+        var mask = arange(time, device: sequence.device).unsqueeze(0).lt(lengths.to(sequence.device).unsqueeze(1)).unsqueeze(2);
+        var masked = sequence.masked_fill(mask.logical_not(), 0);
+        var mean = masked.sum(1).div(lengths.to(sequence.device).clamp_min(1).unsqueeze(1).to(sequence.dtype));
+        var max = sequence.masked_fill(mask.logical_not(), float.NegativeInfinity).amax([1]);
+        return cat([mean, max], 1);
+    }
+}

@@ -1,0 +1,87 @@
+using Tuner.Data;
+using Tuner.Data.Datasets;
+using Tuner.Data.Text;
+using Tuner.Training.Models;
+using static TorchSharp.torch;
+
+namespace Tuner.Training.Tasks;
+
+/// <summary>
+/// Sentiment labelled sentences (positive or negative), tokenised with a vocabulary built from the
+/// training split only; as token indices for learned embeddings, or as one-hot bags of words.
+/// </summary>
+public sealed class SentimentTask : TrainingTask
+{
+    private readonly int[][] _trainTokens;
+    private readonly long[] _trainLabels;
+    private readonly int[][] _validationTokens;
+    private readonly long[] _validationLabels;
+    private readonly bool _bagOfWords;
+
+    public SentimentTask(IReadOnlyList<LabelledSentence> sentences, double validationFraction, int splitSeed, bool bagOfWords, int minFrequency = 1)
+    {
+        var (train, validation) = DataSplit.Stratified(sentences, s => s.Label, validationFraction, splitSeed);
+        var trainWords = train.Select(s => (IReadOnlyList<string>)Tokenizer.Tokenize(s.Text)).ToArray();
+        Vocabulary = Vocabulary.Build(trainWords, minFrequency);
+        _trainTokens = [.. trainWords.Select(Encode)];
+        _trainLabels = [.. train.Select(s => (long)s.Label)];
+        _validationTokens = [.. validation.Select(s => Encode(Tokenizer.Tokenize(s.Text)))];
+        _validationLabels = [.. validation.Select(s => (long)s.Label)];
+        _bagOfWords = bagOfWords;
+        Input = new ModelInput(bagOfWords ? InputKind.BagOfWords : InputKind.Tokens, Vocabulary.Count, 2);
+    }
+
+    public Vocabulary Vocabulary { get; }
+
+    public override ModelInput Input { get; }
+
+    public override int TrainCount => _trainTokens.Length;
+
+    public override int ValidationCount => _validationTokens.Length;
+
+    public override TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device)
+    {
+        var tokens = new int[indices.Length][];
+        var labels = new long[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            tokens[i] = _trainTokens[indices[i]];
+            labels[i] = _trainLabels[indices[i]];
+        }
+
+        return ToTensors(tokens, labels, device);
+    }
+
+    public override TensorBatch ValidationBatch(int start, int count, Device device) =>
+        ToTensors(_validationTokens.AsSpan(start, count).ToArray(), _validationLabels.AsSpan(start, count).ToArray(), device);
+
+    // A sentence with no words gets the unknown word, so every sequence has a step.
+    private int[] Encode(IReadOnlyList<string> words) => words.Count == 0 ? [Vocabulary.Unknown] : Vocabulary.Encode(words);
+
+    private TensorBatch ToTensors(int[][] tokens, long[] labels, Device device)
+    {
+        var lengths = tensor(tokens.Select(t => (long)t.Length).ToArray(), device: device);
+        Tensor input;
+        if (_bagOfWords)
+        {
+            var width = Vocabulary.Count;
+            var hot = new float[tokens.Length * width];
+            for (var b = 0; b < tokens.Length; b++)
+            {
+                foreach (var index in tokens[b])
+                {
+                    hot[(b * width) + index] = 1;
+                }
+            }
+
+            input = tensor(hot, [tokens.Length, width], device: device);
+        }
+        else
+        {
+            var padded = PaddedBatch.FromTokens(tokens);
+            input = tensor(padded.Values, [padded.Size, padded.MaxLength], device: device);
+        }
+
+        return new TensorBatch(input, lengths, tensor(labels, device: device));
+    }
+}

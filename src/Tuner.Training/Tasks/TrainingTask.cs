@@ -1,0 +1,26 @@
+using Tuner.Training.Models;
+using static TorchSharp.torch;
+
+namespace Tuner.Training.Tasks;
+
+/// <summary>One batch on the trial's device; the caller disposes it (or its dispose scope does).</summary>
+public sealed record TensorBatch(Tensor Input, Tensor Lengths, Tensor Labels);
+
+/// <summary>
+/// A classification data set split for training and validation, handing out batches as tensors:
+/// training batches in whatever order the trainer asks, validation batches always the same.
+/// </summary>
+public abstract class TrainingTask
+{
+    public abstract ModelInput Input { get; }
+
+    public abstract int TrainCount { get; }
+
+    public abstract int ValidationCount { get; }
+
+    /// <summary>The training examples at <paramref name="indices"/>, padded to the longest among them.</summary>
+    public abstract TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device);
+
+    /// <summary>Validation examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>
+    public abstract TensorBatch ValidationBatch(int start, int count, Device device);
+}

@@ -1,0 +1,25 @@
+using TorchSharp.Modules;
+using Tuner.Training.Configuration;
+using static TorchSharp.torch;
+
+namespace Tuner.Training.Training;
+
+/// <summary>The optimiser a trial's config names: <c>optimizer</c> sgd (with <c>momentum</c>), adam or adamw, with <c>weight_decay</c>.</summary>
+public static class OptimizerFactory
+{
+    public static IReadOnlyList<string> Names { get; } = ["sgd", "adam", "adamw"];
+
+    public static OptimizerHelper Create(IEnumerable<Parameter> parameters, ConfigReader read, double lr)
+    {
+        var name = read.Choice("optimizer", "adam", Names);
+
+        // AdamW decays by default, as PyTorch's does; the others do not.
+        var decay = read.NonNegative("weight_decay", name == "adamw" ? 0.01 : 0);
+        return name switch
+        {
+            "sgd" => optim.SGD(parameters, lr, momentum: read.NonNegative("momentum", 0.9), weight_decay: decay),
+            "adamw" => optim.AdamW(parameters, lr, weight_decay: decay),
+            _ => optim.Adam(parameters, lr, weight_decay: decay),
+        };
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Tuner.Core.Space;
+using Tuner.Data.Datasets;
+using Tuner.Training.Models;
+using Tuner.Training.Tasks;
+using Tuner.Training.Training;
+using static TorchSharp.torch;
+
+namespace Tuner.Training.Tests;
+
+public sealed class TrainerTests
+{
+    private static readonly Lazy<IReadOnlyList<GestureSequence>> Sequences = new(() => GesturesDataset.LoadAsync(SharedData.Cache).GetAwaiter().GetResult());
+
+    public TrainerTests() => TorchRuntime.EnsureInitialized();
+
+    [Fact]
+    public void Gru_LearnsTheGestures_ReportingEveryEpoch()
+    {
+        set_num_threads(2);
+        var task = new GesturesTask(Sequences.Value, 0.2, splitSeed: 0);
+        using var trainer = Trainer.Create(task, "rnn", ModelFactoryTests.Config(("hidden_size", 64), ("num_layers", 2), ("lr", 0.003)), seed: 1, epochs: 4, CPU);
+        var watch = Stopwatch.StartNew();
+
+        var epochs = Enumerable.Range(0, 4).Select(_ => trainer.RunEpoch(TestContext.Current.CancellationToken)).ToArray();
+
+        TestContext.Current.SendDiagnosticMessage($"GRU epochs: {watch.Elapsed.TotalSeconds / 4:F2} s each; accuracy {string.Join(", ", epochs.Select(e => e.Accuracy.ToString("F3")))}");
+        Assert.Equal(4, trainer.Epoch);
+        Assert.True(epochs[^1].Accuracy > 0.6, $"accuracy after 4 epochs: {epochs[^1].Accuracy}");
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss / 2, $"train loss {epochs[0].TrainLoss} then {epochs[^1].TrainLoss}");
+        Assert.All(epochs, e => Assert.Equal(0.003, e.LearningRate));
+    }
+
+    [Fact]
+    public void Cancellation_StopsBeforeTheNextBatch()
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var task = new InterruptingTask(new GesturesTask(Sequences.Value, 0.2, splitSeed: 0), cancelAtBatch: 5, cancellation);
+        using var trainer = Trainer.Create(task, "rnn", ModelFactoryTests.Config(("hidden_size", 8)), seed: 1, epochs: 1, CPU);
+
+        Assert.Throws<OperationCanceledException>(() => trainer.RunEpoch(cancellation.Token));
+
+        Assert.Equal(5, task.BatchesServed);
+        Assert.Equal(0, trainer.Epoch);
+    }
+
+    /// <summary>
+    /// The GRU with dropout between layers and a cosine schedule, stopped in the middle of its second
+    /// epoch, saved, and continued by a new trainer, reports what an uninterrupted run reports.
+    /// </summary>
+    [Fact]
+    public void Resume_FromTheMiddleOfAnEpoch_ContinuesExactlyAsAnUninterruptedRun()
+    {
+        set_num_threads(2);
+        var config = ModelFactoryTests.Config(("hidden_size", 32), ("num_layers", 2), ("dropout", 0.2), ("lr", 0.003), ("lr_scheduler", "cosine"), ("warmup_epochs", 1));
+        var data = new GesturesTask(Sequences.Value, 0.2, splitSeed: 0);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var token = TestContext.Current.CancellationToken;
+
+        EpochMetrics[] expected;
+        using (var uninterrupted = Trainer.Create(data, "rnn", config, seed: 7, epochs: 3, CPU))
+        {
+            expected = [.. Enumerable.Range(0, 3).Select(_ => uninterrupted.RunEpoch(token))];
+        }
+
+        var checkpoint = Directory.CreateTempSubdirectory("tuner-resume-").FullName;
+        try
+        {
+            var batchesPerEpoch = (data.TrainCount + 31) / 32;
+            var interrupting = new InterruptingTask(data, cancelAtBatch: batchesPerEpoch + 30, cancellation);
+            EpochMetrics first;
+            using (var interrupted = Trainer.Create(interrupting, "rnn", config, seed: 7, epochs: 3, CPU))
+            {
+                first = interrupted.RunEpoch(cancellation.Token);
+                Assert.Throws<OperationCanceledException>(() => interrupted.RunEpoch(cancellation.Token));
+                interrupted.Save(checkpoint);
+            }
+
+            // Another seed and fresh weights: everything that matters must come from the checkpoint.
+            using var resumed = Trainer.Create(data, "rnn", config, seed: 99, epochs: 3, CPU);
+            resumed.Restore(checkpoint);
+            Assert.Equal(1, resumed.Epoch);
+            EpochMetrics[] actual = [first, resumed.RunEpoch(token), resumed.RunEpoch(token)];
+
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i].TrainLoss, actual[i].TrainLoss, 5);
+                Assert.Equal(expected[i].ValidLoss, actual[i].ValidLoss, 5);
+                Assert.Equal(expected[i].Accuracy, actual[i].Accuracy, 5);
+                Assert.Equal(expected[i].LearningRate, actual[i].LearningRate, 12);
+            }
+        }
+        finally
+        {
+            Directory.Delete(checkpoint, recursive: true);
+        }
+    }
+
+    /// <summary>Serves another task's batches and cancels a token when a given batch is asked for.</summary>
+    private sealed class InterruptingTask(TrainingTask inner, int cancelAtBatch, CancellationTokenSource cancellation) : TrainingTask
+    {
+        public int BatchesServed { get; private set; }
+
+        public override ModelInput Input => inner.Input;
+
+        public override int TrainCount => inner.TrainCount;
+
+        public override int ValidationCount => inner.ValidationCount;
+
+        public override TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device)
+        {
+            BatchesServed++;
+            if (BatchesServed == cancelAtBatch)
+            {
+                cancellation.Cancel();
+            }
+
+            return inner.TrainBatch(indices, device);
+        }
+
+        public override TensorBatch ValidationBatch(int start, int count, Device device) => inner.ValidationBatch(start, count, device);
+    }
+}

@@ -3,23 +3,30 @@ using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
 using Tuner.Core.Trainables;
+using Tuner.Worker.Checkpoints;
+using Tuner.Worker.Isolation;
+using Tuner.Worker.Placement;
 
 namespace Tuner.Worker;
 
 /// <summary>
-/// Runs one trial on this worker: sets the trainable up (restoring its checkpoint on a retry),
-/// steps it, reports every result to the experiment and follows its answer, saves checkpoints
-/// at the configured frequency, and tells the trial grain how the run ended.
+/// Runs one trial on this worker. Trainables that hold native resources (TorchSharp) run in a child
+/// process (<see cref="TrialProcessSupervisor"/>); the data-free built-ins run here: set up (restoring
+/// the checkpoint on a retry), stepped, every result reported to the experiment and its answer
+/// followed, checkpoints saved at the configured frequency. Either way the trial grain learns how
+/// the run ended.
 /// </summary>
-public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider time, ILogger<TrialRunner> logger)
+public sealed partial class TrialRunner(
+    TrainableRegistry registry,
+    TrialProcessSupervisor processes,
+    CheckpointStore checkpoints,
+    TimeProvider time,
+    ILogger<TrialRunner> logger)
 {
     /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
-    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, CancellationToken cancellationToken)
+    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, TrialPlacement placement, CancellationToken cancellationToken)
     {
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
-        var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
-        var started = time.GetTimestamp();
-        var outcome = new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
         try
         {
             await assignment.Trial.StartedAsync(workerId, assignment.Attempt);
@@ -28,53 +35,18 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
                 throw new InvalidOperationException($"worker {workerId} has no trainable '{assignment.Trainable}' (it has: {string.Join(", ", registry.Names)})");
             }
 
-            await using var trainable = descriptor.Create();
-            await trainable.SetupAsync(new TrialContext(assignment.TrialId, assignment.Config, assignment.Seed, assignment.Attempt), cancellationToken);
-            if (assignment.RestoreFrom is { } checkpoint)
-            {
-                await trainable.RestoreCheckpointAsync(checkpoint.Path, cancellationToken);
-            }
-
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var step = await trainable.StepAsync(cancellationToken);
-                iteration++;
-                var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
-                // A copy: results travel between grains uncopied, and a trainable may reuse its dictionary.
-                var metrics = new Dictionary<string, double>(step.Metrics);
-                var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics);
-
-                // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
-                var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
-                if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command == TrialCommand.Continue && !step.Done)
-                {
-                    await SaveCheckpointAsync(trainable, assignment, iteration, elapsed, cancellationToken);
-                }
-
-                if (command != TrialCommand.Continue)
-                {
-                    outcome = new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
-                    break;
-                }
-
-                if (step.Done)
-                {
-                    outcome = new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
-                    break;
-                }
-            }
+            return descriptor.RunsInChildProcess
+                ? await processes.RunAsync(assignment, placement, cancellationToken)
+                : await RunHereAsync(descriptor, assignment, placement, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            outcome = new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
+            return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
         }
         catch (Exception ex)
         {
-            outcome = new TrialOutcome(TrialOutcomeKind.Failed, $"{ex.GetType().Name}: {ex.Message}", iteration);
+            return new TrialOutcome(TrialOutcomeKind.Failed, $"{ex.GetType().Name}: {ex.Message}", iteration);
         }
-
-        return outcome;
     }
 
     /// <summary>
@@ -93,33 +65,59 @@ public sealed partial class TrialRunner(TrainableRegistry registry, TimeProvider
         }
     }
 
-    private static async Task SaveCheckpointAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken)
+    private async Task<TrialOutcome> RunHereAsync(TrainableDescriptor descriptor, TrialAssignment assignment, TrialPlacement placement, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(assignment.CheckpointRoot, $"checkpoint_{iteration:D6}");
-        var temp = directory + ".tmp";
-        if (Directory.Exists(temp))
+        var iteration = assignment.RestoreFrom?.Iteration ?? 0;
+        var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
+        var started = time.GetTimestamp();
+        var sinceRestore = 0L;
+        try
         {
-            Directory.Delete(temp, recursive: true);
+            await using var trainable = descriptor.Create();
+            await trainable.SetupAsync(new TrialContext(assignment.TrialId, assignment.Config, assignment.Seed, assignment.Attempt, placement.Device), cancellationToken);
+            if (assignment.RestoreFrom is { } checkpoint)
+            {
+                await trainable.RestoreCheckpointAsync(checkpoint.Path, cancellationToken);
+            }
+
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var step = await trainable.StepAsync(cancellationToken);
+                iteration++;
+                sinceRestore++;
+                var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
+
+                // A copy: results travel between grains uncopied, and a trainable may reuse its dictionary.
+                var metrics = new Dictionary<string, double>(step.Metrics);
+                var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics, sinceRestore);
+
+                // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
+                var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
+                if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command == TrialCommand.Continue && !step.Done)
+                {
+                    Directory.CreateDirectory(assignment.CheckpointRoot);
+                    await checkpoints.SaveAsync(trainable, assignment, iteration, elapsed, cancellationToken);
+                }
+
+                if (command != TrialCommand.Continue)
+                {
+                    return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
+                }
+
+                if (step.Done)
+                {
+                    return new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
+                }
+            }
         }
-
-        // Written aside and renamed, so a checkpoint folder is always complete; recorded only after.
-        await trainable.SaveCheckpointAsync(temp, cancellationToken);
-        if (Directory.Exists(directory))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Directory.Delete(directory, recursive: true);
+            return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
         }
-
-        Directory.Move(temp, directory);
-        await assignment.Trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
-
-        // Older checkpoints go only after the new one is recorded.
-        var old = Directory.EnumerateDirectories(assignment.CheckpointRoot, "checkpoint_*")
-            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .SkipLast(Math.Max(assignment.CheckpointKeep, 1));
-        foreach (var stale in old)
+        catch (Exception ex)
         {
-            Directory.Delete(stale, recursive: true);
+            return new TrialOutcome(TrialOutcomeKind.Failed, $"{ex.GetType().Name}: {ex.Message}", iteration);
         }
     }
 

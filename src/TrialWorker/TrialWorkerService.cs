@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
+using Tuner.Worker.Placement;
 
 namespace Tuner.Worker;
 
@@ -20,6 +21,7 @@ public sealed partial class TrialWorkerService(
 {
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly GpuAllocator _gpus = new(options.Gpus);
     private ITrialWorker? _self;
 
     public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.Gpus, Environment.MachineName);
@@ -70,10 +72,16 @@ public sealed partial class TrialWorkerService(
             TrialOutcome outcome;
             try
             {
-                outcome = await runner.RunAsync(assignment, Info.WorkerId, cancellation.Token);
+                var placement = _gpus.Allocate(assignment.TrialKey, assignment.Resources.Cpu, assignment.Resources.Gpu);
+                outcome = await runner.RunAsync(assignment, Info.WorkerId, placement, cancellation.Token);
+            }
+            catch (InvalidOperationException ex)
+            {
+                outcome = new TrialOutcome(TrialOutcomeKind.Failed, ex.Message, assignment.RestoreFrom?.Iteration ?? 0);
             }
             finally
             {
+                _gpus.Release(assignment.TrialKey);
                 _running.TryRemove(assignment.TrialKey, out _);
                 cancellation.Dispose();
             }

@@ -15,4 +15,33 @@ public sealed class WorkerOptions
 
     /// <summary>How long running trials get to stop when the worker shuts down.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a trial process gets after SIGTERM to checkpoint and exit before SIGKILL.</summary>
+    public TimeSpan TrialStopGracePeriod { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>
+    /// The trial process program (<c>tuner-trial.dll</c>, run with this process's .NET host, or any
+    /// executable); by default the one shipped beside the worker.
+    /// </summary>
+    public string TrialProcessPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "tuner-trial.dll");
+
+    /// <summary>The program and arguments that start a trial process.</summary>
+    public (string Program, IReadOnlyList<string> Arguments) TrialProcessCommand()
+    {
+        if (!File.Exists(TrialProcessPath))
+        {
+            throw new FileNotFoundException($"the trial process program is missing: {TrialProcessPath} (WorkerOptions.TrialProcessPath)", TrialProcessPath);
+        }
+
+        if (!TrialProcessPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            return (TrialProcessPath, []);
+        }
+
+        // The .NET host that runs this worker: <root>/shared/Microsoft.NETCore.App/<version>/ is the runtime folder.
+        var runtime = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        return (File.Exists(host) ? host : "dotnet", ["exec", TrialProcessPath]);
+    }
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tuner.Core.Trainables;
+using Tuner.Worker.Checkpoints;
+using Tuner.Worker.Isolation;
 
 namespace Tuner.Worker.Hosting;
 
@@ -14,6 +16,8 @@ public static class WorkerExtensions
         silo.Services.AddSingleton(options);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
+        silo.Services.AddSingleton<CheckpointStore>();
+        silo.Services.AddSingleton<TrialProcessSupervisor>();
         silo.Services.AddSingleton<TrialRunner>();
         silo.Services.AddSingleton<TrialWorkerService>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<TrialWorkerService>());

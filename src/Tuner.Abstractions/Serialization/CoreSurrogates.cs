@@ -79,13 +79,14 @@ public struct TrialResultSurrogate
     [Id(1)] public double TimeTotalS;
     [Id(2)] public double Timestamp;
     [Id(3)] public Dictionary<string, double> Metrics;
+    [Id(4)] public long IterationsSinceRestore;
 }
 
 [RegisterConverter]
 public sealed class TrialResultConverter : IConverter<TrialResult, TrialResultSurrogate>
 {
     public TrialResult ConvertFromSurrogate(in TrialResultSurrogate surrogate) =>
-        new(surrogate.TrainingIteration, surrogate.TimeTotalS, surrogate.Timestamp, surrogate.Metrics);
+        new(surrogate.TrainingIteration, surrogate.TimeTotalS, surrogate.Timestamp, surrogate.Metrics, surrogate.IterationsSinceRestore);
 
     public TrialResultSurrogate ConvertToSurrogate(in TrialResult value) => new()
     {
@@ -93,6 +94,7 @@ public sealed class TrialResultConverter : IConverter<TrialResult, TrialResultSu
         TimeTotalS = value.TimeTotalS,
         Timestamp = value.Timestamp,
         Metrics = value.Metrics as Dictionary<string, double> ?? new Dictionary<string, double>(value.Metrics),
+        IterationsSinceRestore = value.IterationsSinceRestore,
     };
 }
 

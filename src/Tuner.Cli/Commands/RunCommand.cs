@@ -6,6 +6,7 @@ using Tuner.Cli.Rendering;
 using Tuner.Client.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Spec;
+using Tuner.Data.Cache;
 
 namespace Tuner.Cli.Commands;
 
@@ -30,6 +31,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("GPUs the embedded worker offers (default 0)")]
         public int Gpus { get; init; }
 
+        [CommandOption("--data-dir <DIR>")]
+        [Description("The data-set cache trials read (and download into); default $TUNER_DATA_DIR, else ~/.cache/tuner/data")]
+        public string? DataDir { get; init; }
+
         [CommandOption("-q|--quiet")]
         [Description("No live table; print the summary only")]
         public bool Quiet { get; init; }
@@ -50,6 +55,12 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         if (spec is null)
         {
             return ExitCodes.InvalidInput;
+        }
+
+        if (settings.DataDir is { } dataDir)
+        {
+            // Trial processes inherit it.
+            Environment.SetEnvironmentVariable(DataCache.EnvironmentVariable, Path.GetFullPath(dataDir));
         }
 
         var cpus = settings.Cpus ?? Environment.ProcessorCount;

@@ -31,9 +31,10 @@ public static class ResultJson
         WriteNumber(w, "time_total_s", result.TimeTotalS);
         WriteNumber(w, "timestamp", result.Timestamp);
         w.WriteString("trial_id", trialId);
+        w.WriteNumber("iterations_since_restore", result.IterationsSinceRestore);
         foreach (var (key, value) in result.Metrics)
         {
-            if (key is not ("training_iteration" or "time_total_s" or "timestamp" or "trial_id"))
+            if (key is not ("training_iteration" or "time_total_s" or "timestamp" or "trial_id" or "iterations_since_restore"))
             {
                 WriteNumber(w, key, value);
             }

@@ -288,7 +288,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             using var doc = JsonDocument.Parse(line);
             var metrics = new Dictionary<string, double>();
-            long iteration = 0;
+            long iteration = 0, sinceRestore = 0;
             double total = 0, timestamp = 0;
             foreach (var p in doc.RootElement.EnumerateObject().Where(p => p.Name != "trial_id"))
             {
@@ -299,11 +299,12 @@ public sealed class RunFolderWriter : IAsyncDisposable
                     case "training_iteration": iteration = (long)value; break;
                     case "time_total_s": total = value; break;
                     case "timestamp": timestamp = value; break;
+                    case "iterations_since_restore": sinceRestore = (long)value; break;
                     default: metrics[p.Name] = value; break;
                 }
             }
 
-            list.Add(new TrialResult(iteration, total, timestamp, metrics));
+            list.Add(new TrialResult(iteration, total, timestamp, metrics, sinceRestore));
         }
 
         files.WrittenCount = list.Count;

@@ -5,7 +5,10 @@ public sealed class TrainableRegistry
 {
     private readonly Dictionary<string, TrainableDescriptor> _byName = new(StringComparer.Ordinal);
 
-    /// <summary>A registry holding the data-free built-ins: branin, hartmann6, sleep and noop.</summary>
+    /// <summary>
+    /// A registry holding the data-free built-ins (branin, hartmann6, sleep, noop) and the TorchSharp
+    /// classifiers (gestures, sentiment), which run in trial processes.
+    /// </summary>
     public static TrainableRegistry CreateDefault()
     {
         var registry = new TrainableRegistry();
@@ -13,6 +16,8 @@ public sealed class TrainableRegistry
         registry.Register(Hartmann6Trainable.Descriptor);
         registry.Register(SleepTrainable.Descriptor);
         registry.Register(NoopTrainable.Descriptor);
+        registry.Register(ClassifierDescriptors.Gestures);
+        registry.Register(ClassifierDescriptors.Sentiment);
         return registry;
     }
 

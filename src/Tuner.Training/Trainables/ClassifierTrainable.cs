@@ -14,35 +14,7 @@ namespace Tuner.Training.Trainables;
 /// </summary>
 public abstract class ClassifierTrainable : ITrainable
 {
-    public static IReadOnlyList<string> Metrics { get; } = ["train_loss", "valid_loss", "accuracy", "lr", "parameters"];
-
-    /// <summary>What every classifier reads besides its model family's keys.</summary>
-    public static IReadOnlyList<TrainableParameter> TrainingParameters { get; } =
-    [
-        new("epochs", false, "epochs to train (default 10)"),
-        new("batch_size", false, "examples per batch (default 32)"),
-        new("optimizer", false, "sgd, adam or adamw (default adam)"),
-        new("lr", false, "learning rate (default 0.001)"),
-        new("weight_decay", false, "L2 penalty (default 0; 0.01 for adamw)"),
-        new("momentum", false, "sgd momentum (default 0.9)"),
-        new("lr_scheduler", false, "none, step, cosine, plateau or onecycle (default none)"),
-        new("step_size", false, "step: epochs between decays (default 10)"),
-        new("gamma", false, "step: decay factor (default 0.1)"),
-        new("warmup_epochs", false, "cosine: linear warm-up epochs (default 0)"),
-        new("min_lr", false, "cosine, plateau: lowest rate (default 0)"),
-        new("factor", false, "plateau: decay factor (default 0.1)"),
-        new("patience", false, "plateau: epochs without improvement before decaying (default 10)"),
-        new("max_lr", false, "onecycle: peak rate (default 10 x lr)"),
-        new("pct_start", false, "onecycle: share of epochs rising (default 0.3)"),
-        new("validation_fraction", false, "share of each class held out for validation (default 0.2)"),
-        new("split_seed", false, "seed of the train/validation split, the same for all trials (default 0)"),
-        new("dropout", false, "dropout probability (default 0)"),
-        new("dense_layers", false, "hidden dense layers after the encoder"),
-        new("units", false, "units per dense layer (default 64)"),
-        new("activation", false, "relu, gelu, tanh or leaky_relu (default relu)"),
-    ];
-
-    private readonly Dictionary<string, double> _metrics = new(Metrics.Count, StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _metrics = new(ClassifierDescriptors.Metrics.Count, StringComparer.Ordinal);
     private Trainer? _trainer;
     private int _epochs;
 

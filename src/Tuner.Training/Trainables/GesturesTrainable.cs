@@ -11,26 +11,7 @@ namespace Tuner.Training.Trainables;
 /// </summary>
 public sealed class GesturesTrainable : ClassifierTrainable
 {
-    public static TrainableDescriptor Descriptor { get; } = new(
-        "gestures",
-        "SmartWatch gestures (20 classes) with a GRU/LSTM, 1-D CNN or MLP in TorchSharp",
-        Metrics,
-        [
-            new("model", false, "rnn, cnn or mlp (default rnn)"),
-            new("cell", false, "rnn: gru or lstm (default gru)"),
-            new("hidden_size", false, "rnn: hidden units (default 64)"),
-            new("num_layers", false, "rnn: stacked layers (default 1)"),
-            new("bidirectional", false, "rnn: read both directions (default false)"),
-            new("conv_layers", false, "cnn: convolution blocks (default 2)"),
-            new("filters", false, "cnn: filters per convolution (default 32)"),
-            new("kernel", false, "cnn: kernel width (default 3)"),
-            new("pooling", false, "cnn: max, avg or none (default max)"),
-            new("layers", false, "mlp: hidden layers (default 2)"),
-            new("batch_norm", false, "cnn, mlp: batch normalisation (default false)"),
-            .. TrainingParameters,
-        ],
-        () => new GesturesTrainable(),
-        RunsInChildProcess: true);
+    public static TrainableDescriptor Descriptor { get; } = ClassifierDescriptors.Gestures with { Create = () => new GesturesTrainable() };
 
     protected override IReadOnlyList<string> Families { get; } = ["rnn", "cnn", "mlp"];
 

@@ -11,23 +11,7 @@ namespace Tuner.Training.Trainables;
 /// </summary>
 public sealed class SentimentTrainable : ClassifierTrainable
 {
-    public static TrainableDescriptor Descriptor { get; } = new(
-        "sentiment",
-        "Sentiment labelled sentences with learned embeddings or a one-hot bag of words in TorchSharp",
-        Metrics,
-        [
-            new("model", false, "embedding or bow (default embedding)"),
-            new("embedding_dim", false, "embedding: vector size (default 64)"),
-            new("encoder", false, "embedding: mean, max, gru or lstm (default mean)"),
-            new("hidden_size", false, "embedding with gru/lstm: hidden units (default 64)"),
-            new("num_layers", false, "embedding with gru/lstm: stacked layers (default 1)"),
-            new("bidirectional", false, "embedding with gru/lstm: read both directions (default false)"),
-            new("layers", false, "bow: hidden layers (default 2)"),
-            new("batch_norm", false, "bow: batch normalisation (default false)"),
-            .. TrainingParameters,
-        ],
-        () => new SentimentTrainable(),
-        RunsInChildProcess: true);
+    public static TrainableDescriptor Descriptor { get; } = ClassifierDescriptors.Sentiment with { Create = () => new SentimentTrainable() };
 
     protected override IReadOnlyList<string> Families { get; } = ["embedding", "bow"];
 

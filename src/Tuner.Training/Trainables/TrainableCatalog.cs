@@ -2,7 +2,7 @@ using Tuner.Core.Trainables;
 
 namespace Tuner.Training.Trainables;
 
-/// <summary>Every trainable Tuner ships: the data-free built-ins and the TorchSharp ones.</summary>
+/// <summary>The registry of a trial process: the built-ins with the TorchSharp classifiers' factories.</summary>
 public static class TrainableCatalog
 {
     public static TrainableRegistry Create()

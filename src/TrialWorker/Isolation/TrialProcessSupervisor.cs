@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Protocol;
+using Tuner.Worker.Checkpoints;
+using Tuner.Worker.Placement;
+using P = Tuner.Core.Protocol.TrialProcessProtocol;
+
+namespace Tuner.Worker.Isolation;
+
+/// <summary>
+/// Runs a trial in a child process, as Ray runs trials in worker processes: a native crash, an
+/// out-of-memory kill or a hang ends that process, never the worker or its other trials, and the
+/// process's memory goes back when it exits. Speaks <see cref="TrialProcessProtocol"/>: forwards every
+/// report to the experiment, commits every announced checkpoint, and on a stop or pause decision (or
+/// the worker's cancellation) sends SIGTERM, then SIGKILL after the grace period. A non-zero exit the
+/// worker did not ask for is a failed attempt, retried by the trial grain from the last checkpoint.
+/// </summary>
+public sealed partial class TrialProcessSupervisor(WorkerOptions options, CheckpointStore checkpoints, TimeProvider time, ILogger<TrialProcessSupervisor> logger)
+{
+    private const int SigTerm = 15;
+    private const int StderrLinesKept = 20;
+
+    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, TrialPlacement placement, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(assignment.CheckpointRoot);
+        var configFile = Path.Combine(assignment.CheckpointRoot, $"config.attempt{assignment.Attempt}.json");
+        P.WriteConfig(configFile, assignment.Config);
+        try
+        {
+            using var process = Start(assignment, placement, configFile);
+            LogStarted(logger, assignment.TrialKey, process.Id, placement.Device, placement.Threads);
+            return await SuperviseAsync(process, assignment, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(configFile);
+        }
+    }
+
+    private async Task<TrialOutcome> SuperviseAsync(Process process, TrialAssignment assignment, CancellationToken cancellationToken)
+    {
+        var iteration = assignment.RestoreFrom?.Iteration ?? 0;
+        var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
+        var started = time.GetTimestamp();
+        var sinceRestore = 0L;
+        var done = false;
+        var stopRequested = false;
+        var stderr = new Queue<string>(StderrLinesKept);
+        string? protocolError = null;
+
+        // SIGTERM once, SIGKILL after the grace period if the process is still there.
+        void RequestStop()
+        {
+            if (stopRequested)
+            {
+                return;
+            }
+
+            stopRequested = true;
+            _ = Kill(process.Id, SigTerm);
+            _ = Task.Delay(options.TrialStopGracePeriod, time, CancellationToken.None).ContinueWith(
+                _ =>
+                {
+                    try
+                    {
+                        if (!process.HasExited)
+                        {
+                            LogKilled(logger, assignment.TrialKey, process.Id, options.TrialStopGracePeriod.TotalSeconds);
+                            process.Kill(entireProcessTree: true);
+                        }
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+                    {
+                        // It exited meanwhile.
+                    }
+                },
+                TaskScheduler.Default);
+        }
+
+        var readErrors = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                lock (stderr)
+                {
+                    if (stderr.Count == StderrLinesKept)
+                    {
+                        stderr.Dequeue();
+                    }
+
+                    stderr.Enqueue(line);
+                }
+            }
+        }, CancellationToken.None);
+
+        await using (cancellationToken.Register(RequestStop))
+        {
+            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                ProtocolMessage? message;
+                try
+                {
+                    message = P.Parse(line);
+                }
+                catch (FormatException ex)
+                {
+                    protocolError ??= ex.Message;
+                    RequestStop();
+                    continue;
+                }
+
+                switch (message)
+                {
+                    case ProtocolMessage.Report report:
+                        iteration++;
+                        sinceRestore++;
+                        done |= report.Done;
+                        var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
+                        var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, report.Metrics, sinceRestore);
+                        var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
+                        if (command != TrialCommand.Continue && !report.Done)
+                        {
+                            RequestStop();
+                        }
+
+                        break;
+                    case ProtocolMessage.Checkpoint checkpoint:
+                        var directory = Path.GetFullPath(Path.Combine(assignment.CheckpointRoot, checkpoint.Path));
+                        if (!directory.StartsWith(Path.GetFullPath(assignment.CheckpointRoot), StringComparison.Ordinal) || !Directory.Exists(directory))
+                        {
+                            protocolError ??= $"{P.CheckpointPrefix.Trim()} names '{checkpoint.Path}', which is not a folder under {P.CheckpointDirVariable}";
+                            RequestStop();
+                            break;
+                        }
+
+                        await checkpoints.CommitAsync(assignment, directory, iteration, timeBefore + time.GetElapsedTime(started).TotalSeconds);
+                        break;
+                    case null:
+                        LogOutput(logger, assignment.TrialKey, line);
+                        break;
+                }
+            }
+
+            await process.WaitForExitAsync(CancellationToken.None);
+            await readErrors;
+        }
+
+        if (protocolError is not null)
+        {
+            return new TrialOutcome(TrialOutcomeKind.Failed, $"trial process broke the protocol: {protocolError}", iteration);
+        }
+
+        if (done)
+        {
+            return new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
+        }
+
+        if (stopRequested)
+        {
+            return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
+        }
+
+        if (process.ExitCode == 0)
+        {
+            return new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
+        }
+
+        string tail;
+        lock (stderr)
+        {
+            // The error, not the stack trace under it.
+            tail = string.Join('\n', stderr.Where(l => !string.IsNullOrWhiteSpace(l) && !l.TrimStart().StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("---", StringComparison.Ordinal)).TakeLast(4));
+        }
+
+        // 128 + n: the shell's way of saying "killed by signal n" (137 = SIGKILL, e.g. the out-of-memory killer).
+        var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
+        return new TrialOutcome(TrialOutcomeKind.Failed, tail.Length == 0 ? $"trial process {how}" : $"trial process {how}: {tail}", iteration);
+    }
+
+    private Process Start(TrialAssignment assignment, TrialPlacement placement, string configFile)
+    {
+        var (program, arguments) = options.TrialProcessCommand();
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            WorkingDirectory = assignment.CheckpointRoot,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var env = start.Environment;
+        env[P.ConfigFileVariable] = configFile;
+        env[P.TrialIdVariable] = assignment.TrialId;
+        env[P.CheckpointDirVariable] = assignment.CheckpointRoot;
+        env[P.RestoreFromVariable] = assignment.RestoreFrom?.Path;
+        env[P.IterationVariable] = I(assignment.RestoreFrom?.Iteration ?? 0);
+        env[P.CheckpointFrequencyVariable] = I(assignment.CheckpointFrequency);
+        env[P.TrainableVariable] = assignment.Trainable;
+        env[P.SeedVariable] = I(assignment.Seed);
+        env[P.AttemptVariable] = I(assignment.Attempt);
+        env[P.DeviceVariable] = placement.Device;
+        env[P.ThreadsVariable] = I(placement.Threads);
+
+        // Only the granted GPUs are visible, so the trial's device is cuda:0 whichever it got; OpenMP and
+        // MKL pools match the threads granted, so trials on one worker do not oversubscribe its cores.
+        env["CUDA_VISIBLE_DEVICES"] = placement.Gpus.Count > 0 ? string.Join(',', placement.Gpus) : string.Empty;
+        env["OMP_NUM_THREADS"] = I(placement.Threads);
+        env["MKL_NUM_THREADS"] = I(placement.Threads);
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+    }
+
+    private static string I(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trial {TrialKey} runs in process {Pid} on {Device} with {Threads} thread(s)")]
+    private static partial void LogStarted(ILogger logger, string trialKey, int pid, string device, int threads);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trial {TrialKey} process {Pid} did not stop within {GraceS} s of SIGTERM; killed")]
+    private static partial void LogKilled(ILogger logger, string trialKey, int pid, double graceS);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trial {TrialKey}: {Line}")]
+    private static partial void LogOutput(ILogger logger, string trialKey, string line);
+}

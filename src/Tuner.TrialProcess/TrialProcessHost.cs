@@ -96,11 +96,14 @@ public static class TrialProcessHost
         }
         catch (Exception ex)
         {
-            await error.WriteLineAsync($"{ex.GetType().Name}: {ex.Message}");
-            await error.WriteLineAsync(ex.StackTrace);
+            // The details first; the summary last, where the worker looks for it.
+            await error.WriteLineAsync(ex.ToString());
+            await error.WriteLineAsync($"{ex.GetType().Name}: {FirstLine(ex.Message)}");
             return Failed;
         }
     }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     /// <summary>Saves into a temporary folder, renames it into place, then announces it.</summary>
     private static async Task SaveCheckpointAsync(ITrainable trainable, Settings settings, long iteration, TextWriter output)

@@ -22,7 +22,7 @@ namespace Tuner.Worker.Isolation;
 public sealed partial class TrialProcessSupervisor(WorkerOptions options, CheckpointStore checkpoints, TimeProvider time, ILogger<TrialProcessSupervisor> logger)
 {
     private const int SigTerm = 15;
-    private const int StderrLinesKept = 20;
+    private const int StderrLinesKept = 200;
 
     public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, TrialPlacement placement, CancellationToken cancellationToken)
     {
@@ -169,16 +169,21 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
             return new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
         }
 
-        string tail;
+        // The last line says what went wrong (a .NET trial's summary, a Python traceback's exception);
+        // the lines before it go to a log beside the trial's results.
+        string[] lines;
         lock (stderr)
         {
-            // The error, not the stack trace under it.
-            tail = string.Join('\n', stderr.Where(l => !string.IsNullOrWhiteSpace(l) && !l.TrimStart().StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("---", StringComparison.Ordinal)).TakeLast(4));
+            lines = [.. stderr];
         }
+
+        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(assignment.CheckpointRoot))!, $"stderr.attempt{assignment.Attempt}.log");
+        await File.WriteAllLinesAsync(log, lines, CancellationToken.None);
+        var last = lines.LastOrDefault(l => !string.IsNullOrWhiteSpace(l))?.Trim();
 
         // 128 + n: the shell's way of saying "killed by signal n" (137 = SIGKILL, e.g. the out-of-memory killer).
         var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
-        return new TrialOutcome(TrialOutcomeKind.Failed, tail.Length == 0 ? $"trial process {how}" : $"trial process {how}: {tail}", iteration);
+        return new TrialOutcome(TrialOutcomeKind.Failed, last is null ? $"trial process {how}" : $"trial process {how}: {last}", iteration);
     }
 
     private Process Start(TrialAssignment assignment, TrialPlacement placement, string configFile)

@@ -50,11 +50,15 @@ internal static class DenseStack
     /// <summary>The mean and the maximum over each sequence's valid steps: <c>[batch, time, f]</c> to <c>[batch, 2f]</c>.</summary>
     public static Tensor MeanMaxPool(Tensor sequence, Tensor lengths)
     {
+        // Scalars made and disposed here, not implicitly: see NativeScalars.
+        using var zero = 0.ToScalar();
+        using var one = 1.ToScalar();
+        using var lowest = float.NegativeInfinity.ToScalar();
         var time = sequence.shape[1];
         var mask = arange(time, device: sequence.device).unsqueeze(0).lt(lengths.to(sequence.device).unsqueeze(1)).unsqueeze(2);
-        var masked = sequence.masked_fill(mask.logical_not(), 0);
-        var mean = masked.sum(1).div(lengths.to(sequence.device).clamp_min(1).unsqueeze(1).to(sequence.dtype));
-        var max = sequence.masked_fill(mask.logical_not(), float.NegativeInfinity).amax([1]);
+        var padding = mask.logical_not();
+        var mean = sequence.masked_fill(padding, zero).sum(1).div(lengths.to(sequence.device).clamp_min(one).unsqueeze(1).to(sequence.dtype));
+        var max = sequence.masked_fill(padding, lowest).amax([1]);
         return cat([mean, max], 1);
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -42,7 +43,9 @@ internal sealed class RecurrentEncoder : nn.Module<Tensor, Tensor, Tensor>
         if (!_bidirectional)
         {
             var output = gru is not null ? gru.call(input).Item1 : lstm!.call(input).Item1;
-            var last = (lengths.to(input.device) - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, output.shape[2]);
+            using var one = 1.ToScalar();
+            using var zero = 0.ToScalar();
+            var last = lengths.to(input.device).sub(one).clamp_min(zero).view(-1, 1, 1).expand(-1, 1, output.shape[2]);
             return output.gather(1, last).squeeze(1);
         }
 

@@ -61,25 +61,15 @@ public sealed class SentimentTask : TrainingTask
     private TensorBatch ToTensors(int[][] tokens, long[] labels, Device device)
     {
         var lengths = tensor(tokens.Select(t => (long)t.Length).ToArray(), device: device);
-        Tensor input;
+        var padded = PaddedBatch.FromTokens(tokens);
+        var input = tensor(padded.Values, [padded.Size, padded.MaxLength], device: device);
         if (_bagOfWords)
         {
-            var width = Vocabulary.Count;
-            var hot = new float[tokens.Length * width];
-            for (var b = 0; b < tokens.Length; b++)
-            {
-                foreach (var index in tokens[b])
-                {
-                    hot[(b * width) + index] = 1;
-                }
-            }
-
-            input = tensor(hot, [tokens.Length, width], device: device);
-        }
-        else
-        {
-            var padded = PaddedBatch.FromTokens(tokens);
-            input = tensor(padded.Values, [padded.Size, padded.MaxLength], device: device);
+            // One-hot rows built natively (a 5,000-wide float array per batch would churn the managed heap);
+            // column 0 is the padding, never a word.
+            var hot = zeros([tokens.Length, Vocabulary.Count], device: device).scatter_(1, input, ones(input.shape, device: device));
+            hot[.., 0].zero_();
+            input = hot;
         }
 
         return new TensorBatch(input, lengths, tensor(labels, device: device));

@@ -85,14 +85,10 @@ public sealed class Trainer : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var start = _batch * _batchSize;
-            var indices = order.AsSpan(start, Math.Min(_batchSize, order.Length - start));
-            var batch = _task.TrainBatch(indices, _device);
-            _optimizer.zero_grad();
-            var loss = _loss.call(_model.call(batch.Input, batch.Lengths), batch.Labels);
-            loss.backward();
-            _optimizer.step();
-            _lossSum += loss.item<float>() * indices.Length;
-            _seen += indices.Length;
+            var count = Math.Min(_batchSize, order.Length - start);
+            var loss = NativeScalars.WithoutCollection(() => TrainStep(_task.TrainBatch(order.AsSpan(start, count), _device)));
+            _lossSum += loss * count;
+            _seen += count;
             _batch++;
         }
 
@@ -104,6 +100,15 @@ public sealed class Trainer : IDisposable
         _lossSum = 0;
         _seen = 0;
         return metrics;
+    }
+
+    private float TrainStep(TensorBatch batch)
+    {
+        _optimizer.zero_grad();
+        var loss = _loss.call(_model.call(batch.Input, batch.Lengths), batch.Labels);
+        loss.backward();
+        _optimizer.step();
+        return loss.item<float>();
     }
 
     /// <summary>Mean cross-entropy and accuracy over the validation split, in evaluation mode.</summary>
@@ -118,10 +123,14 @@ public sealed class Trainer : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var count = Math.Min(ValidationBatchSize, _task.ValidationCount - start);
-            var batch = _task.ValidationBatch(start, count, _device);
-            var output = _model.call(batch.Input, batch.Lengths);
-            lossSum += _loss.call(output, batch.Labels).item<float>() * count;
-            correct += output.argmax(1).eq(batch.Labels).sum().item<long>();
+            var (loss, right) = NativeScalars.WithoutCollection(() =>
+            {
+                var batch = _task.ValidationBatch(start, count, _device);
+                var output = _model.call(batch.Input, batch.Lengths);
+                return (_loss.call(output, batch.Labels).item<float>(), output.argmax(1).eq(batch.Labels).sum().item<long>());
+            });
+            lossSum += loss * count;
+            correct += right;
         }
 
         return _task.ValidationCount == 0 ? (double.NaN, double.NaN) : (lossSum / _task.ValidationCount, (double)correct / _task.ValidationCount);

@@ -71,6 +71,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_GesturesQuickExample_ItsBestGruReaches95PercentValidationAccuracy()
+    {
+        var (code, output) = await TunerAsync("run", Example("gestures-gru-quick.yaml"), "--output", _root, "--data-dir", SharedData.Directory, "-q");
+
+        Assert.True(code == ExitCodes.Success, output);
+        var doc = RunFolder.Experiment(Path.Combine(_root, "gestures-gru-quick"));
+        Assert.Equal(6, doc.GetProperty("state_counts").GetProperty("TERMINATED").GetInt32());
+        var best = doc.GetProperty("best");
+        Assert.Equal(8, best.GetProperty("metrics").GetProperty("training_iteration").GetInt64());
+        Assert.True(best.GetProperty("metrics").GetProperty("accuracy").GetDouble() >= 0.95, output);
+    }
+
+    [Fact]
+    public async Task Run_SentimentExample_TrainsEmbeddingsAndBagsOfWordsSideBySide_AndReportsWhatEachCosts()
+    {
+        var (code, output) = await TunerAsync("run", Example("sentiment-embeddings.yaml"), "--output", _root, "--data-dir", SharedData.Directory, "-q");
+
+        Assert.True(code == ExitCodes.Success, output);
+        var dir = Path.Combine(_root, "sentiment-embeddings");
+        var trials = RunFolder.TrialIds(dir).Select(id => (Params: JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "params.json"))).RootElement, Last: RunFolder.Results(dir, id)[^1])).ToList();
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t =>
+        {
+            Assert.Equal(10, t.Last.GetProperty("training_iteration").GetInt64());
+            Assert.True(t.Last.GetProperty("accuracy").GetDouble() > 0.7, $"{t.Params}: {t.Last}");
+        });
+
+        // Embeddings cost vocabulary x embedding_dim; the bag of words vocabulary x units, whatever embedding_dim says.
+        long Cost(string model, int dim) => trials.Single(t => t.Params.GetProperty("model").GetString() == model && t.Params.GetProperty("embedding_dim").GetInt32() == dim).Last.GetProperty("parameters").GetInt64();
+        Assert.True(Cost("embedding", 64) > Cost("embedding", 16));
+        Assert.Equal(Cost("bow", 16), Cost("bow", 64));
+        Assert.True(Cost("bow", 16) > Cost("embedding", 16));
+    }
+
+    [Fact]
     public async Task Run_HartmannGridExample_RunsEveryGridPointOnce()
     {
         var (code, _) = await TunerAsync("run", Example("hartmann6-grid.yaml"), "--output", _root);

@@ -149,7 +149,7 @@ public static class OverheadBenchmark
 
     private static PeerResult? RunOptuna(int trials, int reports, string sampler, string pruner)
     {
-        var python = Peers.DebianPython;
+        var python = Peers.PythonWith("optuna");
         if (python is null)
         {
             return null;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Tuner.Bench;
@@ -5,11 +6,13 @@ namespace Tuner.Bench;
 /// <summary>Runs peer systems (Python scripts under Debian's python3) for side-by-side figures.</summary>
 internal static class Peers
 {
-    /// <summary>Debian's python3, which has the python3-optuna and python3-torch packages; null when absent.</summary>
-    public static string? DebianPython => Python.Value;
+    private const string DebianPython = "/usr/bin/python3";
 
-    private static readonly Lazy<string?> Python = new(() =>
-        File.Exists("/usr/bin/python3") && Run("/usr/bin/python3", ["-c", "import optuna"]) is not null ? "/usr/bin/python3" : null);
+    private static readonly ConcurrentDictionary<string, bool> Modules = new(StringComparer.Ordinal);
+
+    /// <summary>Debian's python3 when it can import <paramref name="module"/> (python3-optuna, python3-torch); null otherwise.</summary>
+    public static string? PythonWith(string module) =>
+        File.Exists(DebianPython) && Modules.GetOrAdd(module, m => Run(DebianPython, ["-c", $"import {m}"]) is not null) ? DebianPython : null;
 
     /// <summary>Runs a program and returns its standard output, or null when it failed.</summary>
     public static string? Run(string program, IEnumerable<string> arguments)

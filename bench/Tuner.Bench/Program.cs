@@ -2,6 +2,8 @@ using System.Globalization;
 using Tuner.Bench;
 
 // dotnet run -c Release --project bench/Tuner.Bench -- overhead [trials] [reports] [repeats]
+// dotnet run -c Release --project bench/Tuner.Bench -- epoch [epochs] [threads]
+// dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -26,7 +28,24 @@ switch (command)
             }
         }
 
+    case "memory":
+        var memoryRoot = Path.Combine(Directory.GetCurrentDirectory(), "runs", $"bench-memory-{Environment.ProcessId}");
+        try
+        {
+            return await MemoryBenchmark.RunAsync(Arg(1, 100), Arg(2, 10), memoryRoot);
+        }
+        finally
+        {
+            if (Directory.Exists(memoryRoot))
+            {
+                Directory.Delete(memoryRoot, recursive: true);
+            }
+        }
+
+    case "epoch":
+        return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
+
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory");
         return 2;
 }

@@ -1,9 +1,10 @@
-"""One training epoch of the gestures GRU in PyTorch, on data, batches and threads given by the caller.
+"""Gestures GRU epochs in PyTorch on the data, batch orders and threads given by Tuner's bench.
 
-Reads a JSON file written by `tuner bench epoch`: the training sequences, labels, the batch order,
-the model size and the thread count. Prints one line: `seconds <epoch time> loss <mean train loss>`.
-Mirrors Tuner's Trainer: pad per batch, GRU over the padded batch, the output at each sequence's
-last real step, a linear head, cross-entropy, Adam.
+Reads a JSON file written by `Tuner.Bench epoch`: the training and validation sequences and labels,
+one batch order per epoch, the model size, learning rate and thread count. Each epoch trains
+(pad per batch, GRU over the padded batch, the output at each sequence's last real step, a linear
+head, cross-entropy, Adam) and validates (batches of 256, no gradients), exactly as Tuner's Trainer.
+Prints one line per epoch: `epoch <seconds> <train loss> <valid loss> <accuracy>`.
 """
 import json
 import sys
@@ -26,31 +27,48 @@ class GruClassifier(nn.Module):
         return self.head(out.gather(1, last).squeeze(1))
 
 
+def batch(sequences, labels, indices):
+    x = pad_sequence([sequences[i] for i in indices], batch_first=True)
+    lengths = torch.tensor([len(sequences[i]) for i in indices], dtype=torch.int64)
+    return x, lengths, labels[indices]
+
+
 def main(path):
     with open(path) as f:
         spec = json.load(f)
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(spec["seed"])
-    sequences = [torch.tensor(s, dtype=torch.float32) for s in spec["sequences"]]
-    labels = torch.tensor(spec["labels"], dtype=torch.int64)
+    train = [torch.tensor(s, dtype=torch.float32) for s in spec["train"]]
+    train_labels = torch.tensor(spec["train_labels"], dtype=torch.int64)
+    valid = [torch.tensor(s, dtype=torch.float32) for s in spec["valid"]]
+    valid_labels = torch.tensor(spec["valid_labels"], dtype=torch.int64)
     model = GruClassifier(3, spec["hidden"], spec["layers"], spec["classes"])
     optimizer = torch.optim.Adam(model.parameters(), lr=spec["lr"])
     loss_fn = nn.CrossEntropyLoss()
-    model.train()
-    for repeat in range(spec["warmup"] + 1):
+    size = spec["batch"]
+    for order in spec["orders"]:
         start = time.perf_counter()
+        model.train()
         total, seen = 0.0, 0
-        for batch in spec["batches"]:
-            x = pad_sequence([sequences[i] for i in batch], batch_first=True)
-            lengths = torch.tensor([len(sequences[i]) for i in batch], dtype=torch.int64)
+        for b in range(0, len(order), size):
+            x, lengths, y = batch(train, train_labels, order[b:b + size])
             optimizer.zero_grad()
-            loss = loss_fn(model(x, lengths), labels[batch])
+            loss = loss_fn(model(x, lengths), y)
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(batch)
-            seen += len(batch)
+            total += loss.item() * len(y)
+            seen += len(y)
+        model.eval()
+        valid_total, correct = 0.0, 0
+        with torch.no_grad():
+            for b in range(0, len(valid), 256):
+                indices = list(range(b, min(b + 256, len(valid))))
+                x, lengths, y = batch(valid, valid_labels, indices)
+                out = model(x, lengths)
+                valid_total += loss_fn(out, y).item() * len(y)
+                correct += (out.argmax(1) == y).sum().item()
         elapsed = time.perf_counter() - start
-    print(f"seconds {elapsed:.4f} loss {total / seen:.5f}")
+        print(f"epoch {elapsed:.4f} {total / seen:.5f} {valid_total / len(valid):.5f} {correct / len(valid):.5f}", flush=True)
 
 
 if __name__ == "__main__":

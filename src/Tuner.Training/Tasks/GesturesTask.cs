@@ -19,6 +19,11 @@ public sealed class GesturesTask : TrainingTask
 
     public override ModelInput Input { get; } = new(InputKind.Sequence, GesturesDataset.Features, GesturesDataset.Classes);
 
+    /// <summary>The training split, in the index order batches refer to.</summary>
+    public IReadOnlyList<GestureSequence> Train => _train;
+
+    public IReadOnlyList<GestureSequence> Validation => _validation;
+
     public override int TrainCount => _train.Count;
 
     public override int ValidationCount => _validation.Count;

@@ -77,7 +77,7 @@ public sealed class Trainer : IDisposable
     {
         var lr = _schedule.Current;
         _optimizer.ApplyLearningRate(_schedule);
-        var order = Shuffle(_task.TrainCount, SeededNoise.DeriveSeed(_seed, Epoch));
+        var order = EpochOrder(_task.TrainCount, _seed, Epoch);
         var batches = (order.Length + _batchSize - 1) / _batchSize;
         _model.train();
         while (_batch < batches)
@@ -93,6 +93,12 @@ public sealed class Trainer : IDisposable
         }
 
         var (validLoss, accuracy) = Validate(cancellationToken);
+
+        // TorchSharp leaves the native scalars it makes implicitly to finalizers; training steps run
+        // without collections (NativeScalars), so they pile up across an epoch. Free them here, once
+        // an epoch, instead of whenever the heap happens to fill: memory stays flat from epoch to epoch.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var metrics = new EpochMetrics(_seen == 0 ? double.NaN : _lossSum / _seen, validLoss, accuracy, lr);
         _schedule.Step(validLoss);
         Epoch++;
@@ -178,10 +184,11 @@ public sealed class Trainer : IDisposable
         _model.Dispose();
     }
 
-    private static int[] Shuffle(int count, int seed)
+    /// <summary>The order the training examples are visited in, in epoch <paramref name="epoch"/> (0-based) of a trainer seeded <paramref name="seed"/>.</summary>
+    public static int[] EpochOrder(int count, int seed, int epoch)
     {
         var order = Enumerable.Range(0, count).ToArray();
-        new Random(seed).Shuffle(order);
+        new Random(SeededNoise.DeriveSeed(seed, epoch)).Shuffle(order);
         return order;
     }
 }

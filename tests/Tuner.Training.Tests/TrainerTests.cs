@@ -31,6 +31,35 @@ public sealed class TrainerTests
         Assert.All(epochs, e => Assert.Equal(0.003, e.LearningRate));
     }
 
+    [Theory]
+    [InlineData("mlp", "sgd")]
+    [InlineData("cnn", "adamw")]
+    [InlineData("rnn", "adam")]
+    public void EveryFamily_LearnsWithEveryOptimiser_AndReportsTheScheduledRate(string family, string optimizer)
+    {
+        set_num_threads(2);
+        var task = new GesturesTask(Sequences.Value, 0.2, splitSeed: 0);
+        var config = ModelFactoryTests.Config(("optimizer", optimizer), ("lr", optimizer == "sgd" ? 0.05 : 0.005), ("hidden_size", 16), ("lr_scheduler", "step"), ("step_size", 1), ("gamma", 0.5));
+        using var trainer = Trainer.Create(task, family, config, seed: 3, epochs: 3, CPU);
+
+        var epochs = Enumerable.Range(0, 3).Select(_ => trainer.RunEpoch(TestContext.Current.CancellationToken)).ToArray();
+
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"{family}/{optimizer}: train loss {epochs[0].TrainLoss} then {epochs[^1].TrainLoss}");
+        Assert.True(epochs[^1].Accuracy > 0.2, $"{family}/{optimizer}: accuracy {epochs[^1].Accuracy} (chance is 0.05)");
+        var lr = optimizer == "sgd" ? 0.05 : 0.005;
+        Assert.Equal([lr, lr / 2, lr / 4], epochs.Select(e => e.LearningRate));
+    }
+
+    [Fact]
+    public void AnUnknownOptimiser_FailsNamingTheAllowedOnes()
+    {
+        var task = new GesturesTask(Sequences.Value, 0.2, splitSeed: 0);
+
+        var ex = Assert.Throws<Configuration.ConfigException>(() => Trainer.Create(task, "mlp", ModelFactoryTests.Config(("optimizer", "rmsprop")), seed: 1, epochs: 1, CPU));
+
+        Assert.Equal("optimizer: 'rmsprop' is not one of the allowed values: sgd, adam, adamw", ex.Message);
+    }
+
     [Fact]
     public void Cancellation_StopsBeforeTheNextBatch()
     {

@@ -67,9 +67,17 @@ public sealed class Trainer : IDisposable
         var schedule = LearningRateSchedule.FromConfig(config, epochs);
         random.manual_seed(seed);
         var model = ModelFactory.Create(family, task.Input, config);
-        model.to(device);
-        var optimizer = OptimizerFactory.Create(model.parameters(), read, schedule.Current);
-        return new Trainer(model, task, optimizer, schedule, device, seed, batchSize);
+        try
+        {
+            model.to(device);
+            var optimizer = OptimizerFactory.Create(model.parameters(), read, schedule.Current);
+            return new Trainer(model, task, optimizer, schedule, device, seed, batchSize);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Trains the rest of the current epoch, validates, and moves the schedule on.</summary>

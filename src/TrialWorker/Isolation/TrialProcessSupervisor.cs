@@ -33,7 +33,16 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
         {
             using var process = Start(assignment, placement, configFile);
             LogStarted(logger, assignment.TrialKey, process.Id, placement.Device, placement.Threads);
-            return await SuperviseAsync(process, assignment, cancellationToken);
+            try
+            {
+                return await SuperviseAsync(process, assignment, cancellationToken);
+            }
+            catch
+            {
+                // The experiment or trial grain could not be reached: the process must not train on unseen.
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
         }
         finally
         {
@@ -48,19 +57,18 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
         var started = time.GetTimestamp();
         var sinceRestore = 0L;
         var done = false;
-        var stopRequested = false;
+        var stopRequested = 0;
         var stderr = new Queue<string>(StderrLinesKept);
         string? protocolError = null;
 
-        // SIGTERM once, SIGKILL after the grace period if the process is still there.
+        // SIGTERM once (a stop decision and the worker's cancellation may race), SIGKILL after the grace period.
         void RequestStop()
         {
-            if (stopRequested)
+            if (Interlocked.Exchange(ref stopRequested, 1) == 1)
             {
                 return;
             }
 
-            stopRequested = true;
             _ = Kill(process.Id, SigTerm);
             _ = Task.Delay(options.TrialStopGracePeriod, time, CancellationToken.None).ContinueWith(
                 _ =>
@@ -159,7 +167,7 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
             return new TrialOutcome(TrialOutcomeKind.Finished, null, iteration);
         }
 
-        if (stopRequested)
+        if (Volatile.Read(ref stopRequested) == 1)
         {
             return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
         }

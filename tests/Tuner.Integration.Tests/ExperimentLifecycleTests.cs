@@ -71,6 +71,27 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Asha_StopsTrialsAtItsRungs_SpendingFewerIterations_AndSaysWhyInExperimentJson()
+    {
+        // Multi-fidelity branin: the reports approach f(x) as iterations go on, so early rungs already rank configs.
+        var spec = Spec("branin", "lifecycle-asha", 27, new([new("max_iterations", 27)]), maxConcurrent: 2) with
+        {
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+            Scheduler = new SchedulerSpec { Algorithm = "asha", MaxT = 27, GracePeriod = 1, ReductionFactor = 3 },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        var trials = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().ToList();
+        var stoppedEarly = trials.Where(t => t.GetProperty("iterations").GetInt64() < 27).ToList();
+        Assert.NotEmpty(stoppedEarly);
+        Assert.All(stoppedEarly, t => Assert.StartsWith("asha: at rung ", t.GetProperty("status_reason").GetString(), StringComparison.Ordinal));
+        Assert.All(stoppedEarly, t => Assert.Contains((double)t.GetProperty("iterations").GetInt64(), new[] { 1.0, 3, 9 }));
+        Assert.True(result.ResultsReported < 27 * 27 / 2, $"ASHA used {result.ResultsReported} of FIFO's {27 * 27} iterations");
+    }
+
+    [Fact]
     public async Task TrialGrain_KnowsItsFinalState()
     {
         var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);

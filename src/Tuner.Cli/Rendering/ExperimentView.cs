@@ -101,6 +101,17 @@ public static class ExperimentView
             console.MarkupLineInterpolated($"  [red]{row.TrialId} ERROR[/]: {row.StatusReason}");
         }
 
+        // Early-stopping decisions say which scheduler made them ("asha: at rung 3 ...").
+        var stopped = s.Rows.Where(r => r.Status == TrialStatus.Terminated && r.StatusReason is { } why && SchedulerSpec.Algorithms.Any(a => why.StartsWith(a + ":", StringComparison.Ordinal)) && !why.Contains("reached max_t", StringComparison.Ordinal)).ToList();
+        if (stopped.Count > 0)
+        {
+            console.MarkupLineInterpolated($"Stopped early by the scheduler: {stopped.Count} of the {s.Rows.Count} trials shown (every reason is in experiment.json):");
+            foreach (var row in stopped.Take(5))
+            {
+                console.MarkupLineInterpolated($"  {row.TrialId} after {row.Iteration}: {row.StatusReason}");
+            }
+        }
+
         var advised = s.Rows.Where(r => r.Diagnosis is not null).ToList();
         if (s.Best is { } top && advised.FirstOrDefault(r => r.TrialId == top.TrialId) is { } bestAdvice)
         {

@@ -61,12 +61,31 @@ public sealed record SearchSpec
     public int Seed { get; init; }
 }
 
-/// <summary>The early-stopping scheduler: <c>fifo</c> for now.</summary>
+/// <summary>
+/// The early-stopping scheduler, deciding centrally after every result: <c>fifo</c> (none), <c>asha</c>
+/// (asynchronous successive halving, stopping form) or <c>median</c> (the median stopping rule).
+/// Progress is measured in <see cref="TimeAttr"/>.
+/// </summary>
 public sealed record SchedulerSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["fifo"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["fifo", "asha", "median"];
 
     public string Algorithm { get; init; } = "fifo";
+
+    /// <summary><c>training_iteration</c>, <c>time_total_s</c>, or a reported metric such as <c>epoch</c>.</summary>
+    public string TimeAttr { get; init; } = "training_iteration";
+
+    /// <summary>asha: the most a trial gets; it stops there.</summary>
+    public double MaxT { get; init; } = 100;
+
+    /// <summary>asha: the first rung; median: no judgement before it.</summary>
+    public double GracePeriod { get; init; } = 1;
+
+    /// <summary>asha: rungs grow by this factor, and the top 1/factor at each rung go on.</summary>
+    public double ReductionFactor { get; init; } = 4;
+
+    /// <summary>median: how many other trials must have reached the same time.</summary>
+    public int MinSamplesRequired { get; init; } = 3;
 }
 
 /// <summary>When trials, and the experiment, stop.</summary>

@@ -134,9 +134,14 @@ public sealed class SpecParser
                 Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
                 Seed = Int(f, "search.seed") ?? 0,
             }) ?? defaults.Search,
-            Scheduler = Section(fields, "scheduler", ["algorithm"], f => new SchedulerSpec
+            Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required"], f => new SchedulerSpec
             {
                 Algorithm = Enum(f, "scheduler.algorithm", SchedulerSpec.Algorithms) ?? "fifo",
+                TimeAttr = String(f, "scheduler.time_attr") ?? defaults.Scheduler.TimeAttr,
+                MaxT = Double(f, "scheduler.max_t") ?? defaults.Scheduler.MaxT,
+                GracePeriod = Double(f, "scheduler.grace_period") ?? defaults.Scheduler.GracePeriod,
+                ReductionFactor = Double(f, "scheduler.reduction_factor") ?? defaults.Scheduler.ReductionFactor,
+                MinSamplesRequired = Int(f, "scheduler.min_samples_required") ?? defaults.Scheduler.MinSamplesRequired,
             }) ?? defaults.Scheduler,
             Stop = Section(fields, "stop", ["training_iteration", "metric_threshold", "time_budget_s"], f => new StopSpec
             {

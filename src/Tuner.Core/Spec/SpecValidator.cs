@@ -74,6 +74,32 @@ public static class SpecValidator
             Add("scheduler.algorithm", $"'{spec.Scheduler.Algorithm}' is not one of the allowed values: {string.Join(", ", SchedulerSpec.Algorithms)}");
         }
 
+        var scheduler = spec.Scheduler;
+        if (string.IsNullOrWhiteSpace(scheduler.TimeAttr))
+        {
+            Add("scheduler.time_attr", "must name what progress is measured in: training_iteration, time_total_s, or a reported metric such as epoch");
+        }
+
+        if (!(scheduler.GracePeriod > 0 && double.IsFinite(scheduler.GracePeriod)))
+        {
+            Add("scheduler.grace_period", $"must be a positive number, got {F(scheduler.GracePeriod)}");
+        }
+
+        if (!(scheduler.MaxT >= scheduler.GracePeriod && double.IsFinite(scheduler.MaxT)))
+        {
+            Add("scheduler.max_t", $"must be at least grace_period ({F(scheduler.GracePeriod)}), got {F(scheduler.MaxT)}");
+        }
+
+        if (!(scheduler.ReductionFactor > 1 && double.IsFinite(scheduler.ReductionFactor)))
+        {
+            Add("scheduler.reduction_factor", $"must be above 1, got {F(scheduler.ReductionFactor)}");
+        }
+
+        if (scheduler.MinSamplesRequired < 1)
+        {
+            Add("scheduler.min_samples_required", $"must be at least 1, got {scheduler.MinSamplesRequired}");
+        }
+
         if (spec.Stop.TrainingIteration is < 1)
         {
             Add("stop.training_iteration", $"must be at least 1, got {spec.Stop.TrainingIteration}");

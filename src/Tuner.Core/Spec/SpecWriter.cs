@@ -38,6 +38,11 @@ public static class SpecWriter
         w.WriteEndObject();
         w.WriteStartObject("scheduler");
         w.WriteString("algorithm", spec.Scheduler.Algorithm);
+        w.WriteString("time_attr", spec.Scheduler.TimeAttr);
+        w.WriteNumber("max_t", spec.Scheduler.MaxT);
+        w.WriteNumber("grace_period", spec.Scheduler.GracePeriod);
+        w.WriteNumber("reduction_factor", spec.Scheduler.ReductionFactor);
+        w.WriteNumber("min_samples_required", spec.Scheduler.MinSamplesRequired);
         w.WriteEndObject();
         w.WriteStartObject("stop");
         if (spec.Stop.TrainingIteration is { } iterations)

@@ -10,9 +10,9 @@ internal static class Peers
 
     private static readonly ConcurrentDictionary<string, bool> Modules = new(StringComparer.Ordinal);
 
-    /// <summary>Debian's python3 when it can import <paramref name="module"/> (python3-optuna, python3-torch); null otherwise.</summary>
+    /// <summary>Debian's python3 when it can import <paramref name="module"/> (python3-optuna, python3-torch); null otherwise, or when TUNER_BENCH_NO_PEERS is set.</summary>
     public static string? PythonWith(string module) =>
-        File.Exists(DebianPython) && Modules.GetOrAdd(module, m => Run(DebianPython, ["-c", $"import {m}"]) is not null) ? DebianPython : null;
+        Environment.GetEnvironmentVariable("TUNER_BENCH_NO_PEERS") is not { Length: > 0 } && File.Exists(DebianPython) && Modules.GetOrAdd(module, m => Run(DebianPython, ["-c", $"import {m}"]) is not null) ? DebianPython : null;
 
     /// <summary>Runs a program and returns its standard output, or null when it failed.</summary>
     public static string? Run(string program, IEnumerable<string> arguments)

@@ -4,6 +4,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- overhead [trials] [reports] [repeats]
 // dotnet run -c Release --project bench/Tuner.Bench -- epoch [epochs] [threads]
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
+// dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -42,10 +43,13 @@ switch (command)
             }
         }
 
+    case "search":
+        return SearchBenchmark.Run(Arg(1, 20), Arg(2, 100));
+
     case "epoch":
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
 
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search");
         return 2;
 }

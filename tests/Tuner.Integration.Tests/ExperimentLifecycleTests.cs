@@ -92,6 +92,24 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Tpe_DrivesAnExperiment_WithTrialsRunningInParallel()
+    {
+        var spec = Spec("branin", "lifecycle-tpe", 30, new([new("max_iterations", 3)]), maxConcurrent: 2) with
+        {
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+            Search = new SearchSpec { Algorithm = "tpe", Seed = 4 },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(30, result.Count(TrialStatus.Terminated));
+        Assert.Equal(30 * 3, result.ResultsReported);
+        var configs = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("config").ToString()).ToList();
+        Assert.Equal(30, configs.Distinct().Count());
+    }
+
+    [Fact]
     public async Task TrialGrain_KnowsItsFinalState()
     {
         var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);

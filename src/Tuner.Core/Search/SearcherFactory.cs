@@ -8,6 +8,7 @@ public static class SearcherFactory
     public static ISearcher Create(ExperimentSpec spec) => spec.Search.Algorithm switch
     {
         "random" or "grid" => new VariantGenerator(spec),
+        "tpe" => new Tpe.TpeSearcher(spec),
         _ => throw new SpecException("search.algorithm", $"'{spec.Search.Algorithm}' is not one of the allowed values: {string.Join(", ", SearchSpec.Algorithms)}"),
     };
 }

@@ -74,6 +74,14 @@ public static class SpecValidator
             Add("scheduler.algorithm", $"'{spec.Scheduler.Algorithm}' is not one of the allowed values: {string.Join(", ", SchedulerSpec.Algorithms)}");
         }
 
+        if (spec.Search.Algorithm == "tpe")
+        {
+            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))
+            {
+                Add($"space.{name}", "search.algorithm tpe samples every dimension and does not enumerate grids; use choice instead of grid");
+            }
+        }
+
         var scheduler = spec.Scheduler;
         if (string.IsNullOrWhiteSpace(scheduler.TimeAttr))
         {

@@ -24,6 +24,10 @@ public static class TunerCli
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Check a spec and show what it would run, without running it")
                 .WithExample("validate", "examples/branin-random.yaml");
+            config.AddCommand<SpaceCommand>("space")
+                .WithDescription("Describe a spec's search space: dimensions, size, the samples a coverage needs, the scheduler's plan, and whether the budget is too small")
+                .WithExample("space", "examples/gestures-gru.yaml")
+                .WithExample("space", "examples/gestures-gru.yaml", "--json");
             config.SetExceptionHandler((ex, _) =>
             {
                 console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");

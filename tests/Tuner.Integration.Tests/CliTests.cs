@@ -106,6 +106,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Space_PrintsTheDimensionsAndTheSchedulersPlan_AsJson()
+    {
+        var (code, output) = await TunerAsync("space", Example("gestures-gru.yaml"), "--json");
+
+        Assert.Equal(ExitCodes.Success, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(["hidden_size", "dropout", "num_layers"], root.GetProperty("dimensions").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+        Assert.Equal("unbounded", root.GetProperty("distinct_configs").GetString());
+        Assert.Equal("asha", root.GetProperty("scheduler").GetString());
+        var rungs = root.GetProperty("brackets")[0].GetProperty("rungs").EnumerateArray().Select(r => (r.GetProperty("configs").GetInt64(), r.GetProperty("resource").GetDouble())).ToList();
+        Assert.Equal([(10L, 1.0), (3, 3), (1, 9), (1, 27), (1, 50)], rungs);
+    }
+
+    [Fact]
+    public async Task Space_WarnsWhenTheBudgetCannotCoverTheSpace()
+    {
+        var spec = WriteSpec("name: wide\ntrainable: noop\nmetric: value\nsamples: 5\nspace:\n  a: { uniform: [0, 1] }\n  b: { uniform: [0, 1] }\n  c: { uniform: [0, 1] }\n  dropout: { uniform: [0, 0.5] }\n");
+
+        var (code, output) = await TunerAsync("space", spec);
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("warning:", output, StringComparison.Ordinal);
+        Assert.Contains("trying 3 values of each in combination takes 81", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_HartmannGridExample_RunsEveryGridPointOnce()
     {
         var (code, _) = await TunerAsync("run", Example("hartmann6-grid.yaml"), "--output", _root);

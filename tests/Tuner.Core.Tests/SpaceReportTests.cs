@@ -1,0 +1,65 @@
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Tests;
+
+public sealed class SpaceReportTests
+{
+    [Fact]
+    public void TheCoursesGruSpace_IsDescribed_WithAshasPlan()
+    {
+        var spec = SpecParser.ParseFile(Path.Combine(RepoRoot.Path, "examples", "gestures-gru.yaml"));
+
+        var report = SpaceReport.For(spec);
+
+        Assert.Equal(
+            [("hidden_size", "integer", (long?)113), ("dropout", "float", null), ("num_layers", "integer", 4)],
+            report.Dimensions.Select(d => (d.Name, d.Kind, d.Cardinality)));
+        Assert.Null(report.DistinctConfigs);
+        Assert.Equal(27, report.SamplesForCoverage);
+
+        // Ten configs at epoch 1, the top third at 3, then one at 9, 27 and 50 (the first arrival always passes).
+        var rungs = Assert.Single(report.Brackets).Rungs;
+        Assert.Equal([(10L, 1.0), (3, 3), (1, 9), (1, 27), (1, 50)], rungs.Select(r => (r.Configs, r.Resource)));
+        Assert.Equal((10 * 1) + (3 * 2) + (1 * 6) + (1 * 18) + (1 * 23), report.PlanResource);
+        Assert.Equal(10 * 50, report.FullResource);
+        Assert.Null(report.Warning);
+    }
+
+    [Fact]
+    public void AGrid_HasAsManyConfigsAsItsPointsTimesTheChoices()
+    {
+        var report = SpaceReport.For(SpecParser.ParseFile(Path.Combine(RepoRoot.Path, "examples", "hartmann6-grid.yaml")));
+
+        Assert.Equal(18, report.DistinctConfigs);
+        Assert.Equal(18, report.TrialBudget);
+        var fifo = Assert.Single(Assert.Single(report.Brackets).Rungs);
+        Assert.Equal((18L, 10.0), (fifo.Configs, fifo.Resource));
+    }
+
+    [Fact]
+    public void ATooSmallBudget_IsWarnedAbout_NamingWhatToFixFirst()
+    {
+        var spec = SpecParser.Parse("""
+            name: wide
+            trainable: noop
+            metric: value
+            samples: 20
+            space:
+              lr: { loguniform: [0.0001, 0.1] }
+              hidden_size: { randint: [16, 257] }
+              num_layers: { randint: [1, 6] }
+              dropout: { uniform: [0, 0.5] }
+              batch_size: { choice: [16, 32, 64] }
+              momentum: { uniform: [0.8, 0.99] }
+              activation: { choice: [relu, gelu, tanh] }
+            """);
+
+        var report = SpaceReport.For(spec);
+
+        Assert.Equal(2187, report.SamplesForCoverage);
+        Assert.NotNull(report.Warning);
+        Assert.Contains("trying 3 values of each in combination takes 2,187", report.Warning, StringComparison.Ordinal);
+        Assert.Contains("Fix (move to params) or drop first: activation, batch_size;", report.Warning, StringComparison.Ordinal);
+    }
+}

@@ -33,7 +33,7 @@ public static class SearchBenchmark
         var medians = new Dictionary<(string, string), double>();
         foreach (var problem in Problems)
         {
-            foreach (var algorithm in new[] { "random", "tpe" })
+            foreach (var algorithm in new[] { "random", "tpe", "gp" })
             {
                 var watch = Stopwatch.StartNew();
                 var regrets = Enumerable.Range(0, seeds).Select(seed => Optimise(problem, algorithm, seed, evaluations) - problem.Optimum).ToArray();

@@ -54,7 +54,7 @@ public sealed record ExperimentSpec
 /// <summary>The search algorithm: <c>random</c> or <c>grid</c> for now.</summary>
 public sealed record SearchSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp"];
 
     public string Algorithm { get; init; } = "random";
 

@@ -82,6 +82,14 @@ public static class SpecValidator
             }
         }
 
+        if (spec.Search.Algorithm == "gp")
+        {
+            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain or Space.ChoiceDomain).Select(d => d.Key))
+            {
+                Add($"space.{name}", "search.algorithm gp models numeric dimensions only (uniform, loguniform, randint, ...); use tpe for a space with choices");
+            }
+        }
+
         var scheduler = spec.Scheduler;
         if (string.IsNullOrWhiteSpace(scheduler.TimeAttr))
         {

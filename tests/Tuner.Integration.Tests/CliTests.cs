@@ -171,7 +171,7 @@ public sealed class CliTests : IDisposable
         { "name: a\ntrainable: branin\nmetric: loss\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "metric" },
         { "name: a\ntrainable: branin\nmetric: value\nmode: minimise\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "mode" },
         { "name: a\ntrainable: resnet\nmetric: value", "trainable" },
-        { "name: a\ntrainable: noop\nmetric: value\nsearch: { algorithm: tpe }", "search.algorithm" },
+        { "name: a\ntrainable: noop\nmetric: value\nsearch: { algorithm: hyperopt }", "search.algorithm" },
         { "name: a\ntrainable: noop\nmetric: value\nstop: { iterations: 3 }", "stop.iterations" },
         { "name: a\ntrainable: noop\nmetric: value\nspace: { x: { normal: [0, 0] } }", "space.x.normal" },
         { "name: [a\n", "(document)" },

@@ -20,7 +20,7 @@ public sealed class AshaScheduler : ITrialScheduler
     private readonly double _reductionFactor;
 
     // Highest milestone first, as Ray walks them.
-    private readonly Rung[] _rungs;
+    private readonly RungScores[] _rungs;
 
     public AshaScheduler(string metric, OptimizationMode mode, string timeAttr, double maxT, double gracePeriod, double reductionFactor)
     {
@@ -32,7 +32,7 @@ public sealed class AshaScheduler : ITrialScheduler
         _maxT = maxT;
         _reductionFactor = reductionFactor;
         Milestones = RungMilestones(maxT, gracePeriod, reductionFactor);
-        _rungs = [.. Milestones.Reverse().Select(m => new Rung(m))];
+        _rungs = [.. Milestones.Reverse().Select(m => new RungScores(m))];
     }
 
     /// <summary>The rungs' milestones, lowest first: <c>grace_period x rf^k</c> for <c>k &lt; floor(log_rf(max_t / grace_period)) + 1</c>.</summary>
@@ -91,7 +91,7 @@ public sealed class AshaScheduler : ITrialScheduler
         return sorted.Length == 0 ? null : Quantile.Linear(sorted, 1 - (1 / _reductionFactor));
     }
 
-    private sealed class Rung(double milestone)
+    private sealed class RungScores(double milestone)
     {
         public double Milestone { get; } = milestone;
 

@@ -110,6 +110,25 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Repeat_RunsEachConfigAsSeveralTrials_WithTheirOwnSeeds()
+    {
+        var spec = Noop("lifecycle-repeat", 3, new([new("reports", 2)])) with { Search = new SearchSpec { Algorithm = "random", Seed = 8, Repeat = 2 } };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(6, result.TotalTrials);
+        var trials = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().OrderBy(t => t.GetProperty("trial_id").GetString(), StringComparer.Ordinal).ToList();
+        var configs = trials.Select(t => t.GetProperty("config").GetProperty("x").GetDouble()).ToList();
+        Assert.Equal(6, configs.Count);
+        Assert.Equal([configs[0], configs[2], configs[4]], [configs[1], configs[3], configs[5]]);
+        Assert.Equal(3, configs.Distinct().Count());
+
+        // Same config, own seed: noop's values differ between the copies.
+        Assert.NotEqual(trials[0].GetProperty("value").GetDouble(), trials[1].GetProperty("value").GetDouble());
+    }
+
+    [Fact]
     public async Task TrialGrain_KnowsItsFinalState()
     {
         var result = await RunAsync(Noop("lifecycle-trial", 1, new([new("reports", 3)])), Ct);

@@ -5,7 +5,18 @@ namespace Tuner.Core.Search;
 /// <summary>Builds the searcher a spec names.</summary>
 public static class SearcherFactory
 {
-    public static ISearcher Create(ExperimentSpec spec) => spec.Search.Algorithm switch
+    public static ISearcher Create(ExperimentSpec spec)
+    {
+        var searcher = CreateAlgorithm(spec);
+        if (spec.Search.Repeat > 1)
+        {
+            searcher = new Repeater(searcher, spec.Search.Repeat, spec.Metric);
+        }
+
+        return spec.Search.MaxConcurrent is { } limit ? new ConcurrencyLimiter(searcher, limit) : searcher;
+    }
+
+    private static ISearcher CreateAlgorithm(ExperimentSpec spec) => spec.Search.Algorithm switch
     {
         "random" or "grid" => new VariantGenerator(spec),
         "tpe" => new Tpe.TpeSearcher(spec),

@@ -32,11 +32,12 @@ public sealed class VariantGenerator : ISearcher
 
     public bool IsExhausted => _next >= _total;
 
-    /// <summary>How many trials a spec makes: grid size times samples.</summary>
+    /// <summary>How many trials a spec makes: grid size times samples (for random and grid search), times <c>search.repeat</c>.</summary>
     public static long CountTrials(ExperimentSpec spec)
     {
         var enumerateAll = spec.Search.Algorithm == "grid";
-        return GridSize(spec.Space.Select(d => d.Value is GridDomain || enumerateAll ? d.Value.EnumerateValues() : null)) * Math.Max(spec.Samples, 0);
+        var grid = spec.Search.Algorithm is "random" or "grid" ? GridSize(spec.Space.Select(d => d.Value is GridDomain || enumerateAll ? d.Value.EnumerateValues() : null)) : 1;
+        return grid * Math.Max(spec.Samples, 0) * Math.Max(spec.Search.Repeat, 1);
     }
 
     private static long GridSize(IEnumerable<IReadOnlyList<ParamValue>?> grids)

@@ -59,6 +59,12 @@ public sealed record SearchSpec
     public string Algorithm { get; init; } = "random";
 
     public int Seed { get; init; }
+
+    /// <summary>Run each suggested config this many times, the searcher learning their mean (Ray's Repeater).</summary>
+    public int Repeat { get; init; } = 1;
+
+    /// <summary>At most this many of the searcher's trials in flight (Ray's ConcurrencyLimiter); null: no limit of its own.</summary>
+    public int? MaxConcurrent { get; init; }
 }
 
 /// <summary>

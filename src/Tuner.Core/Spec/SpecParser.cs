@@ -129,10 +129,12 @@ public sealed class SpecParser
             Mode = Enum(fields, "mode", ["min", "max"]) is { } mode ? (mode == "min" ? OptimizationMode.Min : OptimizationMode.Max) : defaults.Mode,
             Samples = Int(fields, "samples") ?? defaults.Samples,
             MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
-            Search = Section(fields, "search", ["algorithm", "seed"], f => new SearchSpec
+            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent"], f => new SearchSpec
             {
                 Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
                 Seed = Int(f, "search.seed") ?? 0,
+                Repeat = Int(f, "search.repeat") ?? 1,
+                MaxConcurrent = Int(f, "search.max_concurrent"),
             }) ?? defaults.Search,
             Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required"], f => new SchedulerSpec
             {

@@ -74,6 +74,16 @@ public static class SpecValidator
             Add("scheduler.algorithm", $"'{spec.Scheduler.Algorithm}' is not one of the allowed values: {string.Join(", ", SchedulerSpec.Algorithms)}");
         }
 
+        if (spec.Search.Repeat < 1)
+        {
+            Add("search.repeat", $"must be at least 1, got {spec.Search.Repeat}");
+        }
+
+        if (spec.Search.MaxConcurrent is < 1)
+        {
+            Add("search.max_concurrent", $"must be at least 1, got {spec.Search.MaxConcurrent}");
+        }
+
         if (spec.Search.Algorithm == "tpe")
         {
             foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))

@@ -35,6 +35,12 @@ public static class SpecWriter
         w.WriteStartObject("search");
         w.WriteString("algorithm", spec.Search.Algorithm);
         w.WriteNumber("seed", spec.Search.Seed);
+        w.WriteNumber("repeat", spec.Search.Repeat);
+        if (spec.Search.MaxConcurrent is { } limit)
+        {
+            w.WriteNumber("max_concurrent", limit);
+        }
+
         w.WriteEndObject();
         w.WriteStartObject("scheduler");
         w.WriteString("algorithm", spec.Scheduler.Algorithm);

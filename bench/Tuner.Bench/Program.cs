@@ -5,6 +5,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- epoch [epochs] [threads]
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 // dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
+// dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -43,6 +44,9 @@ switch (command)
             }
         }
 
+    case "fidelity":
+        return FidelityBenchmark.Run(Arg(1, 40), Arg(2, 30), Arg(3, 42));
+
     case "search":
         return SearchBenchmark.Run(Arg(1, 20), Arg(2, 100));
 
@@ -50,6 +54,6 @@ switch (command)
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
 
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity");
         return 2;
 }

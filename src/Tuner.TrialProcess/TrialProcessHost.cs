@@ -105,24 +105,11 @@ public static class TrialProcessHost
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
-    /// <summary>Saves into a temporary folder, renames it into place, then announces it.</summary>
+    /// <summary>Saves the checkpoint folder, complete, then announces it.</summary>
     private static async Task SaveCheckpointAsync(ITrainable trainable, Settings settings, long iteration, TextWriter output)
     {
-        var name = $"checkpoint_{iteration:D6}";
-        var directory = Path.Combine(settings.CheckpointDir, name);
-        var temp = directory + ".tmp";
-        if (Directory.Exists(temp))
-        {
-            Directory.Delete(temp, recursive: true);
-        }
-
-        await trainable.SaveCheckpointAsync(temp, CancellationToken.None);
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-
-        Directory.Move(temp, directory);
+        var name = CheckpointFolder.Name(iteration);
+        await CheckpointFolder.SaveAsync(trainable, Path.Combine(settings.CheckpointDir, name), CancellationToken.None);
         await output.WriteLineAsync(P.FormatCheckpoint(name));
         await output.FlushAsync(CancellationToken.None);
     }

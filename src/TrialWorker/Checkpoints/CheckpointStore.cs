@@ -10,25 +10,11 @@ namespace Tuner.Worker.Checkpoints;
 /// </summary>
 public sealed class CheckpointStore
 {
-    public static string FolderName(long iteration) => $"checkpoint_{iteration:D6}";
-
-    /// <summary>Saves an in-process trainable into a temporary folder, renames it into place and commits it.</summary>
+    /// <summary>Saves an in-process trainable into its checkpoint folder and commits it.</summary>
     public async Task SaveAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(assignment.CheckpointRoot, FolderName(iteration));
-        var temp = directory + ".tmp";
-        if (Directory.Exists(temp))
-        {
-            Directory.Delete(temp, recursive: true);
-        }
-
-        await trainable.SaveCheckpointAsync(temp, cancellationToken);
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-
-        Directory.Move(temp, directory);
+        var directory = Path.Combine(assignment.CheckpointRoot, CheckpointFolder.Name(iteration));
+        await CheckpointFolder.SaveAsync(trainable, directory, cancellationToken);
         await CommitAsync(assignment, directory, iteration, elapsed);
     }
 

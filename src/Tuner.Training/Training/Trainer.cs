@@ -53,8 +53,6 @@ public sealed class Trainer : IDisposable
 
     public long ParameterCount { get; }
 
-    public nn.Module<Tensor, Tensor, Tensor> Model => _model;
-
     /// <summary>
     /// Builds the model family <paramref name="family"/> from <paramref name="config"/> (seeded, so the
     /// same config and seed give the same initial weights), its optimiser and its schedule over

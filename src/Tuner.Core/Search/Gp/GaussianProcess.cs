@@ -23,8 +23,6 @@ internal sealed class GaussianProcess
         _alpha = alpha;
     }
 
-    public IReadOnlyList<double> LengthScales => _lengths;
-
     /// <summary>Fits to points in [0, 1]^d and standardised targets.</summary>
     public static GaussianProcess Fit(double[][] x, double[] y)
     {

@@ -1,0 +1,76 @@
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Search;
+
+/// <summary>
+/// What the model-based searchers (TPE, GP) share: <c>samples</c> suggestions, the first
+/// <see cref="StartupTrials"/> random, the rest from the model; each suggestion kept as a point while
+/// its trial runs (for the "constant liar"), and on completion its loss (the metric, negated when
+/// maximising) recorded with the point. Failed trials and trials without the metric teach nothing.
+/// Seeded by <c>search.seed</c>.
+/// </summary>
+public abstract class ModelBasedSearcher : ISearcher
+{
+    public const int StartupTrials = 10;
+
+    private readonly TrialConfig _params;
+    private readonly string _metric;
+    private readonly OptimizationMode _mode;
+    private readonly long _total;
+    private long _suggested;
+
+    protected ModelBasedSearcher(ExperimentSpec spec)
+    {
+        _params = spec.Params;
+        _metric = spec.Metric;
+        _mode = spec.Mode;
+        _total = spec.Samples;
+        Random = new Random(spec.Search.Seed);
+    }
+
+    public bool IsExhausted => _suggested >= _total;
+
+    protected Random Random { get; }
+
+    /// <summary>The points of trials suggested and not yet complete.</summary>
+    protected Dictionary<string, double[]> Running { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Completed trials' points and losses, in the order they completed.</summary>
+    protected List<(double[] Point, double Loss)> Completed { get; } = [];
+
+    public bool TrySuggest(string trialId, out TrialConfig config)
+    {
+        if (IsExhausted)
+        {
+            config = TrialConfig.Empty;
+            return false;
+        }
+
+        var point = Completed.Count < StartupTrials ? RandomPoint() : ModelPoint();
+        Running[trialId] = point;
+        _suggested++;
+        var values = ToValues(point);
+        config = new TrialConfig(_params.Count == 0 ? values : values.Concat(_params));
+        return true;
+    }
+
+    public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
+    {
+        if (!Running.Remove(trialId, out var point) || failed || lastMetrics is null || !lastMetrics.TryGetValue(_metric, out var value) || !double.IsFinite(value))
+        {
+            return;
+        }
+
+        Completed.Add((point, _mode == OptimizationMode.Min ? value : -value));
+    }
+
+    /// <summary>A point drawn from the domains' own distributions, as the first trials are.</summary>
+    protected abstract double[] RandomPoint();
+
+    /// <summary>The model's suggestion, once <see cref="StartupTrials"/> trials are complete.</summary>
+    protected abstract double[] ModelPoint();
+
+    /// <summary>The config values of a point.</summary>
+    protected abstract IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point);
+}

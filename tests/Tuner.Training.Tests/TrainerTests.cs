@@ -10,7 +10,7 @@ namespace Tuner.Training.Tests;
 
 public sealed class TrainerTests
 {
-    private static readonly Lazy<IReadOnlyList<GestureSequence>> Sequences = new(() => GesturesDataset.LoadAsync(SharedData.Cache).GetAwaiter().GetResult());
+    internal static readonly Lazy<IReadOnlyList<GestureSequence>> Sequences = new(() => GesturesDataset.LoadAsync(SharedData.Cache).GetAwaiter().GetResult());
 
     public TrainerTests() => TorchRuntime.EnsureInitialized();
 
@@ -73,60 +73,8 @@ public sealed class TrainerTests
         Assert.Equal(0, trainer.Epoch);
     }
 
-    /// <summary>
-    /// The GRU with dropout between layers and a cosine schedule, stopped in the middle of its second
-    /// epoch, saved, and continued by a new trainer, reports what an uninterrupted run reports.
-    /// </summary>
-    [Fact]
-    public void Resume_FromTheMiddleOfAnEpoch_ContinuesExactlyAsAnUninterruptedRun()
-    {
-        set_num_threads(2);
-        var config = ModelFactoryTests.Config(("hidden_size", 32), ("num_layers", 2), ("dropout", 0.2), ("lr", 0.003), ("lr_scheduler", "cosine"), ("warmup_epochs", 1));
-        var data = new GesturesTask(Sequences.Value, 0.2, splitSeed: 0);
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var token = TestContext.Current.CancellationToken;
-
-        EpochMetrics[] expected;
-        using (var uninterrupted = Trainer.Create(data, "rnn", config, seed: 7, epochs: 3, CPU))
-        {
-            expected = [.. Enumerable.Range(0, 3).Select(_ => uninterrupted.RunEpoch(token))];
-        }
-
-        var checkpoint = Directory.CreateTempSubdirectory("tuner-resume-").FullName;
-        try
-        {
-            var batchesPerEpoch = (data.TrainCount + 31) / 32;
-            var interrupting = new InterruptingTask(data, cancelAtBatch: batchesPerEpoch + 30, cancellation);
-            EpochMetrics first;
-            using (var interrupted = Trainer.Create(interrupting, "rnn", config, seed: 7, epochs: 3, CPU))
-            {
-                first = interrupted.RunEpoch(cancellation.Token);
-                Assert.Throws<OperationCanceledException>(() => interrupted.RunEpoch(cancellation.Token));
-                interrupted.Save(checkpoint);
-            }
-
-            // Another seed and fresh weights: everything that matters must come from the checkpoint.
-            using var resumed = Trainer.Create(data, "rnn", config, seed: 99, epochs: 3, CPU);
-            resumed.Restore(checkpoint);
-            Assert.Equal(1, resumed.Epoch);
-            EpochMetrics[] actual = [first, resumed.RunEpoch(token), resumed.RunEpoch(token)];
-
-            for (var i = 0; i < expected.Length; i++)
-            {
-                Assert.Equal(expected[i].TrainLoss, actual[i].TrainLoss, 5);
-                Assert.Equal(expected[i].ValidLoss, actual[i].ValidLoss, 5);
-                Assert.Equal(expected[i].Accuracy, actual[i].Accuracy, 5);
-                Assert.Equal(expected[i].LearningRate, actual[i].LearningRate, 12);
-            }
-        }
-        finally
-        {
-            Directory.Delete(checkpoint, recursive: true);
-        }
-    }
-
     /// <summary>Serves another task's batches and cancels a token when a given batch is asked for.</summary>
-    private sealed class InterruptingTask(TrainingTask inner, int cancelAtBatch, CancellationTokenSource cancellation) : TrainingTask
+    internal sealed class InterruptingTask(TrainingTask inner, int cancelAtBatch, CancellationTokenSource cancellation) : TrainingTask
     {
         public int BatchesServed { get; private set; }
 

@@ -56,7 +56,9 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Builds the model family <paramref name="family"/> from <paramref name="config"/> (seeded, so the
     /// same config and seed give the same initial weights), its optimiser and its schedule over
-    /// <paramref name="epochs"/> epochs.
+    /// <paramref name="epochs"/> epochs. A trainer owns torch's process-wide random generator (seeded here,
+    /// drawn from by dropout, saved and restored with its checkpoints), so a process trains one trial at a
+    /// time; the worker gives every torch trial a process of its own.
     /// </summary>
     public static Trainer Create(TrainingTask task, string family, TrialConfig config, int seed, int epochs, Device device)
     {

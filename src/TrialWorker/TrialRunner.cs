@@ -94,10 +94,21 @@ public sealed partial class TrialRunner(
 
                 // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
                 var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
-                if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command == TrialCommand.Continue && !step.Done)
+                if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command != TrialCommand.Stop && !step.Done)
                 {
                     Directory.CreateDirectory(assignment.CheckpointRoot);
                     await checkpoints.SaveAsync(trainable, assignment, iteration, elapsed, cancellationToken);
+                }
+
+                if (command == TrialCommand.Pause && !step.Done)
+                {
+                    if (assignment.CheckpointFrequency <= 0 || iteration % assignment.CheckpointFrequency != 0)
+                    {
+                        Directory.CreateDirectory(assignment.CheckpointRoot);
+                        await checkpoints.SaveAsync(trainable, assignment, iteration, elapsed, cancellationToken);
+                    }
+
+                    return new TrialOutcome(TrialOutcomeKind.Paused, null, iteration);
                 }
 
                 if (command != TrialCommand.Continue)

@@ -137,7 +137,7 @@ public sealed class SchedulerTests
     }
 
     [Theory]
-    [InlineData("{ algorithm: hyperopt }", "scheduler.algorithm", "is not one of the allowed values: fifo, asha, median")]
+    [InlineData("{ algorithm: hyperopt }", "scheduler.algorithm", "is not one of the allowed values: fifo, asha, asha_promotion, hyperband, bohb, median, pbt")]
     [InlineData("{ algorithm: asha, reduction_factor: 1 }", "scheduler.reduction_factor", "must be above 1, got 1")]
     [InlineData("{ algorithm: asha, max_t: 5, grace_period: 10 }", "scheduler.max_t", "must be at least grace_period (10), got 5")]
     [InlineData("{ algorithm: median, min_samples_required: 0 }", "scheduler.min_samples_required", "must be at least 1, got 0")]

@@ -136,7 +136,7 @@ public sealed class SpecParserTests
         { "fixed and tuned at once", "name: a\ntrainable: branin\nmetric: value\nparams: { x1: 1 }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "params.x1", "either fixed" },
         { "unknown search algorithm", "name: a\ntrainable: noop\nmetric: value\nsearch: { algorithm: bayes }", "search.algorithm", "random, grid" },
         { "grid over a continuous range", "name: a\ntrainable: noop\nmetric: value\nsearch: { algorithm: grid }\nspace: { lr: { loguniform: [0.001, 0.1] } }", "space.lr.loguniform", "grid search cannot enumerate" },
-        { "unknown scheduler", "name: a\ntrainable: noop\nmetric: value\nscheduler: { algorithm: pbt2 }", "scheduler.algorithm", "allowed values: fifo, asha, median" },
+        { "unknown scheduler", "name: a\ntrainable: noop\nmetric: value\nscheduler: { algorithm: pbt2 }", "scheduler.algorithm", "allowed values: fifo, asha, asha_promotion, hyperband, bohb, median, pbt" },
         { "unknown stop key", "name: a\ntrainable: noop\nmetric: value\nstop: { iterations: 3 }", "stop.iterations", "training_iteration" },
         { "zero samples", "name: a\ntrainable: noop\nmetric: value\nsamples: 0", "samples", "at least 1" },
         { "negative time budget", "name: a\ntrainable: noop\nmetric: value\nstop: { time_budget_s: -1 }", "stop.time_budget_s", "positive" },

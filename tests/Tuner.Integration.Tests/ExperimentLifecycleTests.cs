@@ -92,6 +92,98 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Hyperband_PausesTrialsAtItsRungs_AndResumesTheBest_SpendingExactlyThePlansIterations()
+    {
+        // R = 9, eta = 3: brackets of 9, 5 and 3 configs; 9x1 + 3x2 + 1x6 + 5x3 + 1x6 + 3x9 = 69 iterations.
+        var spec = Spec("branin", "lifecycle-hyperband", 17, new([new("max_iterations", 9)]), maxConcurrent: 2) with
+        {
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+            Scheduler = new SchedulerSpec { Algorithm = "hyperband", MaxT = 9, ReductionFactor = 3 },
+            Search = new SearchSpec { Algorithm = "random", Seed = 5 },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(17, result.Count(TrialStatus.Terminated));
+        Assert.Equal(69, result.ResultsReported);
+        var directory = result.OutputDirectory!;
+        var trials = RunFolder.Experiment(directory).GetProperty("trials").EnumerateArray().ToList();
+        Assert.Equal([1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 9, 9, 9, 9, 9], trials.Select(t => t.GetProperty("iterations").GetInt64()).Order());
+        Assert.All(trials.Where(t => t.GetProperty("iterations").GetInt64() < 9), t => Assert.StartsWith("hyperband: bracket ", t.GetProperty("status_reason").GetString(), StringComparison.Ordinal));
+
+        // Every iteration once, in order, across pauses; the resumed ones start again from their checkpoint.
+        foreach (var trialId in RunFolder.TrialIds(directory))
+        {
+            var iterations = RunFolder.Iterations(directory, trialId);
+            Assert.Equal(Enumerable.Range(1, iterations.Count).Select(i => (long)i), iterations);
+        }
+
+        var resumed = RunFolder.TrialIds(directory).SelectMany(id => RunFolder.Results(directory, id))
+            .Count(r => r.GetProperty("training_iteration").GetInt64() > 1 && r.GetProperty("iterations_since_restore").GetInt64() == 1);
+        // At least two of bracket 2's three survivors of rung 1 waited paused (the one that settled the rung may go straight on).
+        Assert.True(resumed >= 2, $"{resumed} resumptions from a checkpoint");
+    }
+
+    [Fact]
+    public async Task AshaPromotion_PausesAtRungs_PromotesFromCheckpoints_AndEndsTheRestWithTheirRanks()
+    {
+        var spec = Spec("branin", "lifecycle-asha-promotion", 12, new([new("max_iterations", 9)]), maxConcurrent: 3) with
+        {
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+            Scheduler = new SchedulerSpec { Algorithm = "asha_promotion", MaxT = 9, GracePeriod = 1, ReductionFactor = 3 },
+            Search = new SearchSpec { Algorithm = "random", Seed = 6 },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(12, result.Count(TrialStatus.Terminated));
+        var directory = result.OutputDirectory!;
+        var trials = RunFolder.Experiment(directory).GetProperty("trials").EnumerateArray().ToList();
+        Assert.Contains(trials, t => t.GetProperty("iterations").GetInt64() == 9);
+        Assert.All(trials, t => Assert.Contains(t.GetProperty("iterations").GetInt64(), new long[] { 1, 3, 9 }));
+        Assert.All(trials.Where(t => t.GetProperty("iterations").GetInt64() < 9), t => Assert.StartsWith("asha_promotion: never promoted from rung ", t.GetProperty("status_reason").GetString(), StringComparison.Ordinal));
+        foreach (var trialId in RunFolder.TrialIds(directory))
+        {
+            var iterations = RunFolder.Iterations(directory, trialId);
+            Assert.Equal(Enumerable.Range(1, iterations.Count).Select(i => (long)i), iterations);
+        }
+
+        Assert.True(result.ResultsReported < 12 * 9 / 2, $"{result.ResultsReported} iterations of FIFO's {12 * 9}");
+    }
+
+    [Fact]
+    public async Task Pbt_ReplacesTheWorstTrialsWithCopiesOfTheBest_FromTheirCheckpoints()
+    {
+        var spec = Spec("branin", "lifecycle-pbt", 4, new([new("max_iterations", 8)]), maxConcurrent: 4) with
+        {
+            Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+            Scheduler = new SchedulerSpec { Algorithm = "pbt", PerturbationInterval = 2, ResampleProbability = 0 },
+            Search = new SearchSpec { Algorithm = "random", Seed = 2 },
+            Checkpoint = new CheckpointSpec { Frequency = 2, Keep = 2 },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(4, result.Count(TrialStatus.Terminated));
+        var directory = result.OutputDirectory!;
+        var trials = RunFolder.Experiment(directory).GetProperty("trials").EnumerateArray().ToList();
+        var exploited = trials.Where(t => t.TryGetProperty("status_reason", out var reason) && reason.GetString()!.StartsWith("pbt: exploit t", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(exploited);
+        foreach (var trial in exploited)
+        {
+            // It went on from the copied checkpoint (an even iteration) to the end.
+            var results = RunFolder.Results(directory, trial.GetProperty("trial_id").GetString()!);
+            var restarts = results.Where(r => r.GetProperty("iterations_since_restore").GetInt64() == 1 && r.GetProperty("training_iteration").GetInt64() > 1).ToList();
+            Assert.NotEmpty(restarts);
+            Assert.All(restarts, r => Assert.Equal(1, r.GetProperty("training_iteration").GetInt64() % 2));
+            Assert.Equal(8, results[^1].GetProperty("training_iteration").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task Tpe_DrivesAnExperiment_WithTrialsRunningInParallel()
     {
         var spec = Spec("branin", "lifecycle-tpe", 30, new([new("max_iterations", 3)]), maxConcurrent: 2) with

@@ -22,6 +22,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 {
     private readonly Dictionary<string, TrialEntry> _trials = new(StringComparer.Ordinal);
     private readonly Dictionary<TrialStatus, int> _counts = [];
+    private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
     private ExperimentSpec? _spec;
     private ISearcher? _searcher;
     private ITrialScheduler? _scheduler;
@@ -163,6 +164,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         entry.LastResult = result;
         entry.LastMetric = value;
+        _searcher!.OnTrialResult(trialId, result);
         if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
         {
             (entry.Curve ??= []).Add((loss, rate));
@@ -180,9 +182,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
 
         var decision = _scheduler!.OnResult(trialId, result);
-        if (decision.Action == SchedulerAction.Stop)
+        if (decision.Action != SchedulerAction.Continue)
         {
             entry.Reason = decision.Reason;
+        }
+
+        if (decision.Action == SchedulerAction.Stop)
+        {
             return Stop;
         }
 
@@ -201,6 +207,34 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         return Task.CompletedTask;
     }
 
+    public Task OnTrialPausedAsync(string trialId)
+    {
+        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal() || entry.Status == TrialStatus.Paused)
+        {
+            return Task.CompletedTask;
+        }
+
+        _live--;
+        if (_finishing)
+        {
+            // The experiment is ending: a pause is an end.
+            RecordEnd(entry, TrialStatus.Terminated, entry.Reason ?? _statusReason ?? "experiment ended");
+            if (_live == 0)
+            {
+                _allEnded?.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        }
+
+        SetStatus(entry, TrialStatus.Paused, null);
+        _paused.Add(trialId);
+
+        // Not awaited: the scheduler may resume this very trial, whose grain waits on this call.
+        FillAsync().Ignore();
+        return Task.CompletedTask;
+    }
+
     public async Task OnTrialEndedAsync(string trialId, TrialStatus status, string? reason)
     {
         if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal())
@@ -208,17 +242,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             return;
         }
 
-        SetStatus(entry, status, reason ?? entry.Reason);
         _live--;
-        entry.Diagnosis = entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
-        _writer!.TrialEnded(trialId, status == TrialStatus.Error ? entry.Reason : null);
-        _scheduler!.OnTrialComplete(trialId);
-        _searcher!.OnTrialComplete(trialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
-        if (status == TrialStatus.Error)
-        {
-            LogTrialError(logger, Id, trialId, entry.Reason);
-        }
-
+        RecordEnd(entry, status, reason ?? entry.Reason);
         if (_finishing)
         {
             if (_live == 0)
@@ -233,7 +258,25 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         await FillAsync();
     }
 
-    /// <summary>Starts trials until max_concurrent are live or the searcher has nothing more; ends the experiment when all are done.</summary>
+    /// <summary>A trial's end, whoever ended it: counted, written, and told to the scheduler and the searcher.</summary>
+    private void RecordEnd(TrialEntry entry, TrialStatus status, string? reason)
+    {
+        SetStatus(entry, status, reason);
+        _paused.Remove(entry.TrialId);
+        entry.Diagnosis = entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
+        _writer!.TrialEnded(entry.TrialId, status == TrialStatus.Error ? entry.Reason : null);
+        _scheduler!.OnTrialComplete(entry.TrialId);
+        _searcher!.OnTrialComplete(entry.TrialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
+        if (status == TrialStatus.Error)
+        {
+            LogTrialError(logger, Id, entry.TrialId, entry.Reason);
+        }
+    }
+
+    /// <summary>
+    /// Fills free slots as the scheduler chooses: paused trials it resumes, new trials from the searcher.
+    /// Paused trials it will never resume are ended. Ends the experiment when nothing is left to run.
+    /// </summary>
     private async Task FillAsync()
     {
         if (_filling)
@@ -245,34 +288,60 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         try
         {
             var spec = _spec!;
-            while (!_finishing && _live < spec.MaxConcurrent)
+
+            // Set once nothing runs and nothing starts (a concurrency limit may hold the searcher back
+            // while trials are paused): the scheduler then settles as if no more trials will come.
+            var closed = false;
+            while (!_finishing)
             {
-                var trialId = $"t{_trials.Count + 1:D5}";
-                if (!_searcher!.TrySuggest(trialId, out var config))
+                var state = new SchedulerState(_paused.ToArray(), _live, !closed && !_searcher!.IsExhausted);
+                var ended = false;
+                foreach (var stop in _scheduler!.PausedToStop(state))
+                {
+                    ended |= await EndPausedAsync(stop.TrialId, stop.Reason);
+                }
+
+                if (ended)
+                {
+                    continue;
+                }
+
+                if (_live >= spec.MaxConcurrent)
                 {
                     break;
                 }
 
-                var entry = new TrialEntry(trialId, config, _trials.Count + 1);
-                _trials.Add(trialId, entry);
-                Count(TrialStatus.Pending, +1);
-                _live++;
-                _writer!.TrialCreated(trialId, config);
-                var assignment = new TrialAssignment(
-                    Id,
-                    trialId,
-                    spec.Trainable,
-                    config,
-                    SeededNoise.DeriveSeed(spec.Search.Seed, entry.Index),
-                    1,
-                    new ResourceRequest(spec.Resources.Cpu, spec.Resources.Gpu),
-                    Path.Combine(_writer.TrialDirectory(trialId), "checkpoints"),
-                    spec.Checkpoint.Frequency,
-                    spec.Checkpoint.Keep,
-                    null,
-                    entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
-                    this.AsReference<IExperimentGrain>());
-                await entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures);
+                var choice = _scheduler.ChooseTrialToRun(state);
+                if (choice.Kind == ChoiceKind.Resume && choice.TrialId is { } resumed && _paused.Contains(resumed))
+                {
+                    await ResumeAsync(_trials[resumed], choice);
+                    continue;
+                }
+
+                if (choice.Kind == ChoiceKind.StartNew && await TryStartNewAsync())
+                {
+                    continue;
+                }
+
+                if (_live == 0 && _paused.Count > 0)
+                {
+                    if (!closed)
+                    {
+                        closed = true;
+                        continue;
+                    }
+
+                    // Nothing runs and the scheduler resumes nothing: the paused trials are done.
+                    foreach (var trialId in _paused.ToArray())
+                    {
+                        await EndPausedAsync(trialId, $"{spec.Scheduler.Algorithm}: paused, and nothing is left that would resume it");
+                    }
+
+                    closed = false;
+                    continue;
+                }
+
+                break;
             }
         }
         finally
@@ -280,10 +349,136 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _filling = false;
         }
 
-        if (!_finishing && _live == 0 && _searcher!.IsExhausted)
+        if (!_finishing && _live == 0 && _paused.Count == 0 && _searcher!.IsExhausted)
         {
             await EndAsync(ExperimentStatus.Completed, null);
         }
+    }
+
+    /// <summary>Creates a trial with the searcher's next config, or returns false when the searcher has none now.</summary>
+    private async Task<bool> TryStartNewAsync()
+    {
+        var spec = _spec!;
+        var trialId = $"t{_trials.Count + 1:D5}";
+        if (!_searcher!.TrySuggest(trialId, out var config))
+        {
+            return false;
+        }
+
+        var entry = new TrialEntry(trialId, config, _trials.Count + 1);
+        _trials.Add(trialId, entry);
+        Count(TrialStatus.Pending, +1);
+        _live++;
+        _writer!.TrialCreated(trialId, config);
+        _scheduler!.OnTrialAdd(trialId, config);
+        var assignment = new TrialAssignment(
+            Id,
+            trialId,
+            spec.Trainable,
+            config,
+            SeededNoise.DeriveSeed(spec.Search.Seed, entry.Index),
+            1,
+            new ResourceRequest(spec.Resources.Cpu, spec.Resources.Gpu),
+            Path.Combine(_writer.TrialDirectory(trialId), "checkpoints"),
+            spec.Checkpoint.Frequency,
+            spec.Checkpoint.Keep,
+            null,
+            entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
+            this.AsReference<IExperimentGrain>());
+        await entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures);
+        return true;
+    }
+
+    /// <summary>Puts a paused trial back in the queue: from its own checkpoint, or with population-based training's exploit from a copy of another trial's latest one with a new config.</summary>
+    private async Task ResumeAsync(TrialEntry entry, SchedulerChoice choice)
+    {
+        _paused.Remove(entry.TrialId);
+        _live++;
+        SetStatus(entry, TrialStatus.Pending, choice.Reason);
+        CheckpointRef? restoreFrom = null;
+        if (choice.CloneFrom is { } donorId && _trials.TryGetValue(donorId, out var donor))
+        {
+            restoreFrom = await CloneCheckpointAsync(donor, entry);
+            if (restoreFrom is null)
+            {
+                LogNoCheckpointToClone(logger, Id, entry.TrialId, donorId);
+            }
+        }
+
+        if (restoreFrom is not null && choice.Config is { } config)
+        {
+            entry.Config = config;
+            _writer!.ConfigChanged(entry.TrialId, config);
+        }
+
+        if (restoreFrom is not null)
+        {
+            // The copy's iterations are the donor's: what comes next is recorded from there.
+            entry.Iteration = restoreFrom.Iteration;
+        }
+
+        await entry.Grain!.ResumeAsync(restoreFrom is null ? null : choice.Config, restoreFrom);
+    }
+
+    /// <summary>
+    /// Copies the donor's latest checkpoint into the trial's own (emptied) checkpoint folder, so that
+    /// the donor's pruning never removes it. Null when the donor has no checkpoint.
+    /// </summary>
+    private async Task<CheckpointRef?> CloneCheckpointAsync(TrialEntry donor, TrialEntry entry)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if ((await donor.Grain!.GetAsync()).Checkpoint is not { } latest)
+            {
+                return null;
+            }
+
+            var root = Path.Combine(_writer!.TrialDirectory(entry.TrialId), "checkpoints");
+            try
+            {
+                if (Directory.Exists(root))
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+
+                var target = Path.Combine(root, Path.GetFileName(Path.TrimEndingDirectorySeparator(latest.Path)));
+                CopyDirectory(latest.Path, target);
+                return latest with { Path = target };
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // The donor pruned it meanwhile: take its newer one.
+            }
+        }
+
+        return null;
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
+    }
+
+    /// <summary>Ends a paused trial (it holds no slot, so it ends here and now).</summary>
+    private async Task<bool> EndPausedAsync(string trialId, string reason)
+    {
+        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status != TrialStatus.Paused)
+        {
+            return false;
+        }
+
+        RecordEnd(entry, TrialStatus.Terminated, reason);
+        await entry.Grain!.StopAsync(reason);
+        return true;
     }
 
     private async Task OnTimeBudgetAsync()
@@ -311,12 +506,17 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         if (_live > 0)
         {
             _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
+            foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal() && t.Status != TrialStatus.Paused).ToList())
             {
                 await entry.Grain!.StopAsync(reason ?? "experiment ended");
             }
 
             await Task.WhenAny(_allEnded.Task, Task.Delay(StopGracePeriod, time));
+        }
+
+        foreach (var entry in _paused.Select(id => _trials[id]).ToList())
+        {
+            await EndPausedAsync(entry.TrialId, reason ?? "experiment ended");
         }
 
         foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).ToList())
@@ -440,6 +640,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {ExperimentId} could not write its results")]
     private static partial void LogWriteFailed(ILogger logger, string experimentId, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} resumes from its own checkpoint: {DonorId} has none to copy")]
+    private static partial void LogNoCheckpointToClone(ILogger logger, string experimentId, string trialId, string donorId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} ended in ERROR: {Error}")]
     private static partial void LogTrialError(ILogger logger, string experimentId, string trialId, string? error);
 
@@ -447,7 +650,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     {
         public string TrialId { get; } = trialId;
 
-        public TrialConfig Config { get; } = config;
+        public TrialConfig Config { get; set; } = config;
 
         public int Index { get; } = index;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
+using Tuner.Core.Space;
 
 namespace Tuner.Scheduler.Grains;
 
@@ -104,6 +105,15 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             return;
         }
 
+        if (outcome.Kind == TrialOutcomeKind.Paused && _stopRequested is null)
+        {
+            // The experiment hears first (it may resume this very trial, which queues behind this call), then the slot is freed.
+            _status = TrialStatus.Paused;
+            await Experiment.OnTrialPausedAsync(_assignment!.TrialId);
+            await Scheduler.ReleaseAsync(_assignment.TrialKey);
+            return;
+        }
+
         _status = outcome.Kind == TrialOutcomeKind.Failed ? TrialStatus.Error : TrialStatus.Terminated;
         _statusReason = outcome.Kind == TrialOutcomeKind.Failed
             ? (_failures > 0 ? $"failed {_failures + 1} times (max_failures {_maxFailures}); last error: {outcome.Error}" : outcome.Error)
@@ -115,10 +125,38 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         await Scheduler.ReleaseAsync(_assignment.TrialKey);
     }
 
+    public async Task ResumeAsync(TrialConfig? config, CheckpointRef? restoreFrom)
+    {
+        EnsureInitialized();
+        if (_status != TrialStatus.Paused)
+        {
+            throw new InvalidOperationException($"trial {_assignment!.TrialKey} is {_status.ToWire()}, not PAUSED: it cannot be resumed");
+        }
+
+        if (restoreFrom is not null)
+        {
+            // A copy of another trial's checkpoint (population-based training): the trial goes on from there.
+            _checkpoint = restoreFrom;
+            _lastIteration = restoreFrom.Iteration;
+        }
+
+        _status = TrialStatus.Pending;
+        _assignment = _assignment! with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint, Config = config ?? _assignment.Config };
+        await Scheduler.SubmitAsync(_assignment);
+    }
+
     public async Task StopAsync(string reason)
     {
         if (_assignment is null || _status.IsFinal() || _stopRequested is not null)
         {
+            return;
+        }
+
+        if (_status == TrialStatus.Paused)
+        {
+            // It holds no slot and runs nowhere.
+            _status = TrialStatus.Terminated;
+            _statusReason = reason;
             return;
         }
 

@@ -58,6 +58,7 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
         var sinceRestore = 0L;
         var done = false;
         var stopRequested = 0;
+        var pauseRequested = false;
         var stderr = new Queue<string>(StderrLinesKept);
         string? protocolError = null;
 
@@ -132,6 +133,8 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
                         var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
                         if (command != TrialCommand.Continue && !report.Done)
                         {
+                            // SIGTERM: the trial process saves a checkpoint and exits; a pause resumes from it later.
+                            pauseRequested |= command == TrialCommand.Pause;
                             RequestStop();
                         }
 
@@ -169,7 +172,8 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
 
         if (Volatile.Read(ref stopRequested) == 1)
         {
-            return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
+            var paused = pauseRequested && process.ExitCode == 0 && !cancellationToken.IsCancellationRequested;
+            return new TrialOutcome(paused ? TrialOutcomeKind.Paused : TrialOutcomeKind.Stopped, null, iteration);
         }
 
         if (process.ExitCode == 0)

@@ -41,6 +41,10 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("OnTrialRetrying"), OneWay]
     Task OnTrialRetryingAsync(string trialId, int failures, string error);
 
+    /// <summary>A trial paused on the scheduler's decision: its checkpoint is saved and its slot is about to be free.</summary>
+    [Alias("OnTrialPaused")]
+    Task OnTrialPausedAsync(string trialId);
+
     /// <summary>A trial reached TERMINATED or ERROR.</summary>
     [Alias("OnTrialEnded")]
     Task OnTrialEndedAsync(string trialId, TrialStatus status, string? reason);

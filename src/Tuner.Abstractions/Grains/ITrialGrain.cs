@@ -30,7 +30,15 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Complete")]
     Task CompleteAsync(TrialOutcome outcome);
 
-    /// <summary>Stops the trial wherever it is: taken from the queue if pending, cancelled on its worker if running.</summary>
+    /// <summary>
+    /// Resumes a PAUSED trial: back in the resource scheduler's queue, to restart from
+    /// <paramref name="restoreFrom"/> (its own latest checkpoint when null) with <paramref name="config"/>
+    /// (its own when null).
+    /// </summary>
+    [Alias("Resume")]
+    Task ResumeAsync(Tuner.Core.Space.TrialConfig? config, CheckpointRef? restoreFrom);
+
+    /// <summary>Stops the trial wherever it is: taken from the queue if pending, cancelled on its worker if running, ended at once if paused (the caller, the experiment, records that end itself).</summary>
     [Alias("Stop"), AlwaysInterleave]
     Task StopAsync(string reason);
 

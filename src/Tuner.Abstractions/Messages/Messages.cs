@@ -67,6 +67,9 @@ public enum TrialOutcomeKind
 
     /// <summary>The trainable threw.</summary>
     Failed,
+
+    /// <summary>A pause decision ended the run after a checkpoint; the trial resumes from it later.</summary>
+    Paused,
 }
 
 [GenerateSerializer, Immutable, Alias("Tuner.TrialOutcome")]

@@ -76,6 +76,18 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>The trial goes on with another config (population-based training): its params.json is rewritten.</summary>
+    public void ConfigChanged(string trialId, TrialConfig config)
+    {
+        lock (_gate)
+        {
+            var files = _trials[trialId];
+            files.Config = config;
+            files.ParamsPending = true;
+            _dirty.Add(files);
+        }
+    }
+
     public void Append(string trialId, TrialResult result)
     {
         lock (_gate)
@@ -352,7 +364,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     {
         public string TrialId { get; } = trialId;
 
-        public TrialConfig Config { get; } = config;
+        public TrialConfig Config { get; set; } = config;
 
         public List<TrialResult>? Results { get; set; } = [];
 

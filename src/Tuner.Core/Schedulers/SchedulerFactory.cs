@@ -9,6 +9,10 @@ public static class SchedulerFactory
     {
         "fifo" => new FifoScheduler(),
         "asha" => new AshaScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.GracePeriod, spec.Scheduler.ReductionFactor),
+        "asha_promotion" => new AshaPromotionScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.GracePeriod, spec.Scheduler.ReductionFactor),
+        "hyperband" => new HyperbandScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.ReductionFactor),
+        "bohb" => new HyperbandScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.ReductionFactor, forBohb: true),
+        "pbt" => new PbtScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.PerturbationInterval, spec.Scheduler.QuantileFraction, spec.Scheduler.ResampleProbability, spec.Space, spec.Search.Seed),
         "median" => new MedianStoppingRule(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.GracePeriod, spec.Scheduler.MinSamplesRequired),
         _ => throw new SpecException("scheduler.algorithm", $"'{spec.Scheduler.Algorithm}' is not one of the allowed values: {string.Join(", ", SchedulerSpec.Algorithms)}"),
     };

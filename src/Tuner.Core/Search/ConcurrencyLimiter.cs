@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 
 namespace Tuner.Core.Search;
@@ -26,6 +27,8 @@ public sealed class ConcurrencyLimiter(ISearcher inner, int maxConcurrent) : ISe
         _live.Add(trialId);
         return true;
     }
+
+    public void OnTrialResult(string trialId, TrialResult result) => inner.OnTrialResult(trialId, result);
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {

@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 
 namespace Tuner.Core.Search;
@@ -13,6 +14,11 @@ public interface ISearcher
 
     /// <summary>The next config for <paramref name="trialId"/>, or false when there is none now.</summary>
     bool TrySuggest(string trialId, out TrialConfig config);
+
+    /// <summary>A trial reported <paramref name="result"/> (multi-fidelity searchers learn from intermediate results).</summary>
+    void OnTrialResult(string trialId, TrialResult result)
+    {
+    }
 
     /// <summary>A trial ended; <paramref name="lastMetrics"/> is its last report, null when it reported nothing.</summary>
     void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed);

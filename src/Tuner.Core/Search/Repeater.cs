@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 
 namespace Tuner.Core.Search;
@@ -40,6 +41,15 @@ public sealed class Repeater(ISearcher inner, int repeat, string metric) : ISear
 
         config = group.Config;
         return true;
+    }
+
+    /// <summary>Intermediate results reach the searcher from each group's first trial, the id it knows the group by.</summary>
+    public void OnTrialResult(string trialId, TrialResult result)
+    {
+        if (_groupOf.TryGetValue(trialId, out var group) && group.Id == trialId)
+        {
+            inner.OnTrialResult(trialId, result);
+        }
     }
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)

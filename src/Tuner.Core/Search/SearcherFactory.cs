@@ -21,6 +21,7 @@ public static class SearcherFactory
         "random" or "grid" => new VariantGenerator(spec),
         "tpe" => new Tpe.TpeSearcher(spec),
         "gp" => new Gp.GpSearcher(spec),
+        "bohb" => new Bohb.BohbSearcher(spec),
         _ => throw new SpecException("search.algorithm", $"'{spec.Search.Algorithm}' is not one of the allowed values: {string.Join(", ", SearchSpec.Algorithms)}"),
     };
 }

@@ -54,7 +54,7 @@ public sealed record ExperimentSpec
 /// <summary>The search algorithm: <c>random</c> or <c>grid</c> for now.</summary>
 public sealed record SearchSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp", "bohb"];
 
     public string Algorithm { get; init; } = "random";
 
@@ -69,29 +69,45 @@ public sealed record SearchSpec
 
 /// <summary>
 /// The early-stopping scheduler, deciding centrally after every result: <c>fifo</c> (none), <c>asha</c>
-/// (asynchronous successive halving, stopping form) or <c>median</c> (the median stopping rule).
-/// Progress is measured in <see cref="TimeAttr"/>.
+/// (asynchronous successive halving, Ray's stopping form), <c>asha_promotion</c> (the paper's form,
+/// pausing and promoting), <c>hyperband</c> (synchronous, the paper's brackets), <c>bohb</c>
+/// (HyperBandForBOHB, for the BOHB searcher), <c>median</c> (the median stopping rule) or <c>pbt</c>
+/// (population-based training). Progress is measured in <see cref="TimeAttr"/>.
 /// </summary>
 public sealed record SchedulerSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["fifo", "asha", "median"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["fifo", "asha", "asha_promotion", "hyperband", "bohb", "median", "pbt"];
+
+    /// <summary>The schedulers that pause trials and resume them from their checkpoints.</summary>
+    public static IReadOnlyList<string> Pausing { get; } = ["asha_promotion", "hyperband", "bohb", "pbt"];
 
     public string Algorithm { get; init; } = "fifo";
 
     /// <summary><c>training_iteration</c>, <c>time_total_s</c>, or a reported metric such as <c>epoch</c>.</summary>
     public string TimeAttr { get; init; } = "training_iteration";
 
-    /// <summary>asha: the most a trial gets; it stops there.</summary>
+    /// <summary>asha, hyperband, bohb: the most a trial gets; it stops there.</summary>
     public double MaxT { get; init; } = 100;
 
     /// <summary>asha: the first rung; median: no judgement before it.</summary>
     public double GracePeriod { get; init; } = 1;
 
-    /// <summary>asha: rungs grow by this factor, and the top 1/factor at each rung go on.</summary>
+    /// <summary>asha, hyperband, bohb: rungs grow by this factor, and the top 1/factor at each rung go on.</summary>
     public double ReductionFactor { get; init; } = 4;
 
     /// <summary>median: how many other trials must have reached the same time.</summary>
     public int MinSamplesRequired { get; init; } = 3;
+
+    /// <summary>pbt: how often (in time_attr) a trial is ranked and, in the bottom quantile, replaced.</summary>
+    public double PerturbationInterval { get; init; } = 4;
+
+    /// <summary>pbt: the fraction at the bottom that is replaced, and at the top that is copied (at most 0.5).</summary>
+    public double QuantileFraction { get; init; } = 0.25;
+
+    /// <summary>pbt: the chance that an explored parameter is resampled from its domain rather than perturbed.</summary>
+    public double ResampleProbability { get; init; } = 0.25;
+
+    public bool Pauses => Pausing.Contains(Algorithm);
 }
 
 /// <summary>When trials, and the experiment, stop.</summary>

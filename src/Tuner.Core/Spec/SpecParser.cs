@@ -136,7 +136,7 @@ public sealed class SpecParser
                 Repeat = Int(f, "search.repeat") ?? 1,
                 MaxConcurrent = Int(f, "search.max_concurrent"),
             }) ?? defaults.Search,
-            Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required"], f => new SchedulerSpec
+            Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required", "perturbation_interval", "quantile_fraction", "resample_probability"], f => new SchedulerSpec
             {
                 Algorithm = Enum(f, "scheduler.algorithm", SchedulerSpec.Algorithms) ?? "fifo",
                 TimeAttr = String(f, "scheduler.time_attr") ?? defaults.Scheduler.TimeAttr,
@@ -144,6 +144,9 @@ public sealed class SpecParser
                 GracePeriod = Double(f, "scheduler.grace_period") ?? defaults.Scheduler.GracePeriod,
                 ReductionFactor = Double(f, "scheduler.reduction_factor") ?? defaults.Scheduler.ReductionFactor,
                 MinSamplesRequired = Int(f, "scheduler.min_samples_required") ?? defaults.Scheduler.MinSamplesRequired,
+                PerturbationInterval = Double(f, "scheduler.perturbation_interval") ?? defaults.Scheduler.PerturbationInterval,
+                QuantileFraction = Double(f, "scheduler.quantile_fraction") ?? defaults.Scheduler.QuantileFraction,
+                ResampleProbability = Double(f, "scheduler.resample_probability") ?? defaults.Scheduler.ResampleProbability,
             }) ?? defaults.Scheduler,
             Stop = Section(fields, "stop", ["training_iteration", "metric_threshold", "time_budget_s"], f => new StopSpec
             {

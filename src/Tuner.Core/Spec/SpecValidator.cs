@@ -84,12 +84,17 @@ public static class SpecValidator
             Add("search.max_concurrent", $"must be at least 1, got {spec.Search.MaxConcurrent}");
         }
 
-        if (spec.Search.Algorithm == "tpe")
+        if (spec.Search.Algorithm is "tpe" or "bohb")
         {
             foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))
             {
-                Add($"space.{name}", "search.algorithm tpe samples every dimension and does not enumerate grids; use choice instead of grid");
+                Add($"space.{name}", $"search.algorithm {spec.Search.Algorithm} samples every dimension and does not enumerate grids; use choice instead of grid");
             }
+        }
+
+        if (spec.Search.Algorithm == "bohb" && spec.Scheduler.Algorithm != "bohb")
+        {
+            Add("search.algorithm", $"bohb learns from the budgets of the bohb scheduler (HyperBandForBOHB); set scheduler.algorithm: bohb (got {spec.Scheduler.Algorithm})");
         }
 
         if (spec.Search.Algorithm == "gp")
@@ -124,6 +129,39 @@ public static class SpecValidator
         if (scheduler.MinSamplesRequired < 1)
         {
             Add("scheduler.min_samples_required", $"must be at least 1, got {scheduler.MinSamplesRequired}");
+        }
+
+        if (scheduler.Algorithm is "hyperband" or "bohb" && scheduler.MaxT < scheduler.ReductionFactor)
+        {
+            Add("scheduler.max_t", $"must be at least reduction_factor ({F(scheduler.ReductionFactor)}) for {scheduler.Algorithm} to have more than one rung, got {F(scheduler.MaxT)}");
+        }
+
+        if (scheduler.Algorithm == "pbt")
+        {
+            if (!(scheduler.PerturbationInterval > 0 && double.IsFinite(scheduler.PerturbationInterval)))
+            {
+                Add("scheduler.perturbation_interval", $"must be a positive number, got {F(scheduler.PerturbationInterval)}");
+            }
+
+            if (!(scheduler.QuantileFraction > 0 && scheduler.QuantileFraction <= 0.5))
+            {
+                Add("scheduler.quantile_fraction", $"must be above 0 and at most 0.5, got {F(scheduler.QuantileFraction)}");
+            }
+
+            if (!(scheduler.ResampleProbability >= 0 && scheduler.ResampleProbability <= 1))
+            {
+                Add("scheduler.resample_probability", $"must be between 0 and 1, got {F(scheduler.ResampleProbability)}");
+            }
+
+            if (spec.Checkpoint.Frequency < 1)
+            {
+                Add("checkpoint.frequency", $"pbt copies the latest checkpoint of a better trial, so trials must save them: set checkpoint.frequency (e.g. to perturbation_interval, {F(scheduler.PerturbationInterval)}), got {spec.Checkpoint.Frequency}");
+            }
+
+            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))
+            {
+                Add($"space.{name}", "scheduler.algorithm pbt explores by resampling and perturbing; use choice instead of grid");
+            }
         }
 
         if (spec.Stop.TrainingIteration is < 1)

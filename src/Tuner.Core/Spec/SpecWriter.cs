@@ -49,6 +49,9 @@ public static class SpecWriter
         w.WriteNumber("grace_period", spec.Scheduler.GracePeriod);
         w.WriteNumber("reduction_factor", spec.Scheduler.ReductionFactor);
         w.WriteNumber("min_samples_required", spec.Scheduler.MinSamplesRequired);
+        w.WriteNumber("perturbation_interval", spec.Scheduler.PerturbationInterval);
+        w.WriteNumber("quantile_fraction", spec.Scheduler.QuantileFraction);
+        w.WriteNumber("resample_probability", spec.Scheduler.ResampleProbability);
         w.WriteEndObject();
         w.WriteStartObject("stop");
         if (spec.Stop.TrainingIteration is { } iterations)

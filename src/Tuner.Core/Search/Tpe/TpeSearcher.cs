@@ -30,21 +30,28 @@ public sealed class TpeSearcher : ModelBasedSearcher
     protected override IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point) =>
         _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(point[i])));
 
-    protected override double[] ModelPoint()
+    protected override double[] ModelPoint() =>
+        Propose(_dimensions, Completed, Running.Values, Math.Min((int)Math.Ceiling(0.1 * Completed.Count), 25), Random);
+
+    /// <summary>
+    /// TPE's proposal: the <paramref name="good"/> lowest losses (ties: earlier first) fit l(x), the rest
+    /// and the running configs fit g(x); of <see cref="Candidates"/> draws from l(x) the one with the
+    /// largest l(x)/g(x) wins. <paramref name="observations"/> are in the order they were made (the
+    /// weights favour recent ones).
+    /// </summary>
+    internal static double[] Propose(IReadOnlyList<SearchDimension> dimensions, IReadOnlyList<(double[] Point, double Loss)> observations, IEnumerable<double[]> running, int good, Random random)
     {
-        // Completed trials in the order they completed (the weights favour recent ones), split by loss.
-        var n = Completed.Count;
-        var good = Math.Min((int)Math.Ceiling(0.1 * n), 25);
-        var ranked = Enumerable.Range(0, n).OrderBy(i => Completed[i].Loss).ThenBy(i => i).ToArray();
+        var n = observations.Count;
+        var ranked = Enumerable.Range(0, n).OrderBy(i => observations[i].Loss).ThenBy(i => i).ToArray();
         var below = new HashSet<int>(ranked.Take(good));
-        var l = new ParzenEstimator(_dimensions, [.. Enumerable.Range(0, n).Where(below.Contains).Select(i => Completed[i].Point)]);
-        var g = new ParzenEstimator(_dimensions, [.. Enumerable.Range(0, n).Where(i => !below.Contains(i)).Select(i => Completed[i].Point), .. Running.Values]);
+        var l = new ParzenEstimator(dimensions, [.. Enumerable.Range(0, n).Where(below.Contains).Select(i => observations[i].Point)]);
+        var g = new ParzenEstimator(dimensions, [.. Enumerable.Range(0, n).Where(i => !below.Contains(i)).Select(i => observations[i].Point), .. running]);
 
         double[]? best = null;
         var bestScore = double.NegativeInfinity;
         for (var c = 0; c < Candidates; c++)
         {
-            var candidate = l.Sample(Random);
+            var candidate = l.Sample(random);
             var score = l.LogPdf(candidate) - g.LogPdf(candidate);
             if (score > bestScore || best is null)
             {

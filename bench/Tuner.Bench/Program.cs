@@ -5,7 +5,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- epoch [epochs] [threads]
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 // dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
-// dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs]
+// dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs] [hyperband configs]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -45,7 +45,7 @@ switch (command)
         }
 
     case "fidelity":
-        return FidelityBenchmark.Run(Arg(1, 40), Arg(2, 30), Arg(3, 42));
+        return FidelityBenchmark.Run(Arg(1, 40), Arg(2, 30), Arg(3, 42), Arg(4, 39));
 
     case "search":
         return SearchBenchmark.Run(Arg(1, 20), Arg(2, 100));

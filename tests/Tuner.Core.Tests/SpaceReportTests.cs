@@ -62,4 +62,32 @@ public sealed class SpaceReportTests
         Assert.Contains("trying 3 values of each in combination takes 2,187", report.Warning, StringComparison.Ordinal);
         Assert.Contains("Fix (move to params) or drop first: activation, batch_size;", report.Warning, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheHyperbandPlan_IsThePapersTable_CostingEachRungsIncrement()
+    {
+        var spec = SpecParser.Parse("name: hb\ntrainable: branin\nmetric: value\nsamples: 143\nscheduler: { algorithm: hyperband, max_t: 81, reduction_factor: 3 }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }\n");
+
+        var report = SpaceReport.For(spec);
+
+        Assert.Equal([81L, 34, 15, 8, 5], report.Brackets.Select(b => b.Rungs[0].Configs));
+        Assert.Equal([1.0, 3, 9, 27, 81], report.Brackets.Select(b => b.Rungs[0].Resource));
+
+        // s=4: 81x1 + 27x2 + 9x6 + 3x18 + 1x54 = 297; s=3: 276; s=2: 279; s=1: 324; s=0: 405.
+        Assert.Equal(1581, report.PlanResource);
+        Assert.Equal(143 * 81, report.FullResource);
+        Assert.StartsWith("hyperband: one cycle of 5 brackets takes 143 configs; 143 samples run 1.00 cycle(s)", report.PlanNote, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheAshaPromotionPlan_PromotesFloorOfATenthAtEachRung()
+    {
+        var spec = SpecParser.Parse("name: ap\ntrainable: branin\nmetric: value\nsamples: 30\nscheduler: { algorithm: asha_promotion, max_t: 27, grace_period: 1, reduction_factor: 3 }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }\n");
+
+        var report = SpaceReport.For(spec);
+
+        var rungs = Assert.Single(report.Brackets).Rungs;
+        Assert.Equal([(30L, 1.0), (10, 3), (3, 9), (1, 27)], rungs.Select(r => (r.Configs, r.Resource)));
+        Assert.Equal((30 * 1) + (10 * 2) + (3 * 6) + (1 * 18), report.PlanResource);
+    }
 }

@@ -103,16 +103,37 @@ public sealed record SpaceReport(
                     rungs.Add(new Rung(Reaching(milestones.Count), s.MaxT));
                 }
 
-                var total = 0.0;
-                var previous = 0.0;
-                foreach (var rung in rungs)
+                return (new[] { new Bracket(0, rungs) }, Incremental(rungs), full, $"asha: rungs at {string.Join(", ", rungs.Select(r => F(r.Resource)))} {s.TimeAttr}; expected counts, as each rung lets the top 1/{F(s.ReductionFactor)} on (and its first arrival)");
+            }
+
+            case "asha_promotion":
+            {
+                // The promotion form promotes exactly floor(n / rf) from each rung, resuming from checkpoints.
+                var milestones = AshaScheduler.RungMilestones(s.MaxT, s.GracePeriod, s.ReductionFactor).Where(m => m < s.MaxT).Append(s.MaxT).ToList();
+                var rungs = new List<Rung>();
+                var reaching = budget;
+                foreach (var milestone in milestones)
                 {
-                    total += rung.Configs * (rung.Resource - previous);
-                    previous = rung.Resource;
+                    rungs.Add(new Rung(reaching, milestone));
+                    reaching = (long)Math.Floor((reaching / s.ReductionFactor) + 1e-9);
                 }
 
-                return (new[] { new Bracket(0, rungs) }, total, full, $"asha: rungs at {string.Join(", ", rungs.Select(r => F(r.Resource)))} {s.TimeAttr}; expected counts, as each rung lets the top 1/{F(s.ReductionFactor)} on (and its first arrival)");
+                return (new[] { new Bracket(0, rungs) }, Incremental(rungs), full, $"asha_promotion: rungs at {string.Join(", ", rungs.Select(r => F(r.Resource)))} {s.TimeAttr}; the top floor(n/{F(s.ReductionFactor)}) of each rung are promoted and resume from their checkpoints");
             }
+
+            case "hyperband" or "bohb":
+            {
+                // One cycle of the paper's brackets; survivors resume from their checkpoints, so a rung costs only its increment.
+                var brackets = HyperbandPlan.Brackets(s.MaxT, s.ReductionFactor);
+                var configs = brackets.Sum(b => b.Rungs[0].Configs);
+                var cycles = budget / (double)configs;
+                var cycleFull = configs * s.MaxT;
+                return (brackets, brackets.Sum(b => Incremental(b.Rungs)), cycleFull,
+                    $"{s.Algorithm}: one cycle of {brackets.Count} brackets takes {configs} configs; {budget:N0} samples run {cycles.ToString("F2", CultureInfo.InvariantCulture)} cycle(s) (totals below are for one cycle)");
+            }
+
+            case "pbt":
+                return (Array.Empty<Bracket>(), full, full, $"pbt: every trial runs to the end; every {F(s.PerturbationInterval)} {s.TimeAttr} the bottom {F(s.QuantileFraction * 100)}% copy the top {F(s.QuantileFraction * 100)}%'s checkpoints and explore their configs");
 
             case "median":
                 return (Array.Empty<Bracket>(), null, full, "median: stops depend on the curves, so there is no plan to show");
@@ -120,6 +141,20 @@ public sealed record SpaceReport(
             default:
                 return (new[] { new Bracket(0, [new Rung(budget, maxT ?? double.NaN)]) }, full, full, maxT is null ? "fifo: every trial runs until the trainable is done (no stop.training_iteration)" : "fifo: every trial runs to the end");
         }
+    }
+
+    /// <summary>The resource a bracket spends when each rung's configs go on from the rung below: configs x the increment.</summary>
+    private static double Incremental(IReadOnlyList<Rung> rungs)
+    {
+        var total = 0.0;
+        var previous = 0.0;
+        foreach (var rung in rungs)
+        {
+            total += rung.Configs * (rung.Resource - previous);
+            previous = rung.Resource;
+        }
+
+        return total;
     }
 
     private static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);

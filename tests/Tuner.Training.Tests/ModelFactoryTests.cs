@@ -12,6 +12,17 @@ public sealed class ModelFactoryTests
     public ModelFactoryTests() => TorchRuntime.EnsureInitialized();
 
     [Fact]
+    public void Mlp_LayerK_TakesUnitsK_WhenTheConfigSetsIt_AndUnitsOtherwise()
+    {
+        // A conditional space gives units_2 only when layers >= 2; layer 3 falls back on units.
+        using var model = ModelFactory.Create("mlp", Gestures, Config(("layers", 3), ("units", 5), ("units_1", 8), ("units_2", 4)));
+
+        // Inputs: the mean and max of 3 features over time.
+        var expected = ((6 * 8) + 8) + ((8 * 4) + 4) + ((4 * 5) + 5) + ((5 * 20) + 20);
+        Assert.Equal(expected, model.ParameterCount());
+    }
+
+    [Fact]
     public void Gru_ParameterCount_IsPyTorchs()
     {
         using var model = ModelFactory.Create("rnn", Gestures, Config(("hidden_size", 16), ("num_layers", 2)));

@@ -50,10 +50,17 @@ public sealed class SpaceCommand(IAnsiConsole console) : Command<SpaceCommand.Se
             return ExitCodes.Success;
         }
 
+        var conditional = report.Dimensions.Any(d => d.When is not null);
         var dimensions = new Table().AddColumns("dimension", "primitive", "kind", "values", "distinct");
+        if (conditional)
+        {
+            dimensions.AddColumn("active when");
+        }
+
         foreach (var d in report.Dimensions)
         {
-            dimensions.AddRow(Markup.Escape(d.Name), d.Primitive, d.Kind, Markup.Escape(d.Range), d.Cardinality is { } c ? c.ToString("N0", CultureInfo.InvariantCulture) : "continuous");
+            string[] cells = [Markup.Escape(d.Name), d.Primitive, d.Kind, Markup.Escape(d.Range), d.Cardinality is { } c ? c.ToString("N0", CultureInfo.InvariantCulture) : "continuous"];
+            dimensions.AddRow(conditional ? [.. cells, Markup.Escape(d.When ?? "always")] : cells);
         }
 
         console.Write(dimensions);
@@ -107,6 +114,11 @@ public sealed class SpaceCommand(IAnsiConsole console) : Command<SpaceCommand.Se
                 w.WriteString("primitive", d.Primitive);
                 w.WriteString("kind", d.Kind);
                 w.WriteString("values", d.Range);
+                if (d.When is { } when)
+                {
+                    w.WriteString("when", when);
+                }
+
                 if (d.Cardinality is { } c)
                 {
                     w.WriteNumber("distinct", c);

@@ -11,8 +11,8 @@ namespace Tuner.Core.Schedulers;
 /// others' latest: a trial in the bottom <c>quantile_fraction</c> pauses and is resumed from the latest
 /// checkpoint of a trial in the top fraction (exploit), with that trial's config explored: each
 /// tuned parameter is resampled from its domain with probability <c>resample_probability</c>,
-/// otherwise a number is multiplied by 0.8 or 1.2 (kept in its domain) and a category moves to a
-/// neighbouring value. With fewer than two scored trials nothing happens. Seeded by <c>search.seed</c>.
+/// otherwise a number is multiplied by 0.8 or 1.2 (kept in its domain; an integer moves by at least
+/// one) and a category moves to a neighbouring value. With fewer than two scored trials nothing happens. Seeded by <c>search.seed</c>.
 /// </summary>
 public sealed class PbtScheduler : ITrialScheduler
 {
@@ -22,6 +22,7 @@ public sealed class PbtScheduler : ITrialScheduler
     private readonly double _quantile;
     private readonly double _resample;
     private readonly IReadOnlyList<SearchDimension> _mutable;
+    private readonly SearchSpace _space;
     private readonly Random _random;
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SchedulerChoice> _exploits = new(StringComparer.Ordinal);
@@ -37,6 +38,7 @@ public sealed class PbtScheduler : ITrialScheduler
         _quantile = quantileFraction;
         _resample = resampleProbability;
         _mutable = [.. space.Select(d => SearchDimension.From(d.Key, d.Value))];
+        _space = space;
         _random = new Random(seed);
     }
 
@@ -140,7 +142,14 @@ public sealed class PbtScheduler : ITrialScheduler
             else
             {
                 var numeric = (NumericDimension)dimension;
-                var scaled = old.AsDouble() * (_random.NextDouble() < 0.5 ? 0.8 : 1.2);
+                var factor = _random.NextDouble() < 0.5 ? 0.8 : 1.2;
+                var scaled = old.AsDouble() * factor;
+                if (numeric.Integer && Math.Abs(Math.Round(scaled) - old.AsDouble()) < 0.5)
+                {
+                    // A small integer that x0.8 or x1.2 would round back to itself moves by one instead.
+                    scaled = old.AsDouble() + (factor > 1 ? 1 : -1);
+                }
+
                 var axis = numeric.Log ? Math.Log(Math.Max(scaled, double.Epsilon)) : scaled;
                 updated = numeric.ToValue(Math.Clamp(axis, numeric.Low, numeric.High));
             }
@@ -150,7 +159,9 @@ public sealed class PbtScheduler : ITrialScheduler
         }
 
         changes = described.Count == 0 ? "no tuned parameters" : string.Join(", ", described);
-        return new TrialConfig(config.Select(p => new KeyValuePair<string, ParamValue>(p.Key, values[p.Key])));
+        // A changed choice may switch conditional dimensions on or off.
+        var explored = config.Select(p => new KeyValuePair<string, ParamValue>(p.Key, values[p.Key]));
+        return _space.IsConditional ? _space.Complete(explored, _random) : new TrialConfig(explored);
     }
 
     private sealed record Member(TrialConfig Config)

@@ -15,6 +15,7 @@ public abstract class ModelBasedSearcher : ISearcher
     public const int StartupTrials = 10;
 
     private readonly TrialConfig _params;
+    private readonly SearchSpace _space;
     private readonly string _metric;
     private readonly OptimizationMode _mode;
     private readonly long _total;
@@ -23,6 +24,7 @@ public abstract class ModelBasedSearcher : ISearcher
     protected ModelBasedSearcher(ExperimentSpec spec)
     {
         _params = spec.Params;
+        _space = spec.Space;
         _metric = spec.Metric;
         _mode = spec.Mode;
         _total = spec.Samples;
@@ -48,11 +50,38 @@ public abstract class ModelBasedSearcher : ISearcher
         }
 
         var point = Completed.Count < StartupTrials ? RandomPoint() : ModelPoint();
+        config = Configure(_space, point, ToValues(point), _params, InactiveCoordinate);
         Running[trialId] = point;
         _suggested++;
-        var values = ToValues(point);
-        config = new TrialConfig(_params.Count == 0 ? values : values.Concat(_params));
         return true;
+    }
+
+    /// <summary>Where a point records a dimension its config leaves out as inactive: NaN (TPE models it with its prior).</summary>
+    protected virtual double InactiveCoordinate => double.NaN;
+
+    /// <summary>
+    /// The config of a point (its <paramref name="values"/>, in the space's order): with a conditional
+    /// space, the inactive dimensions are left out and marked <paramref name="inactive"/> in the point.
+    /// The fixed params follow.
+    /// </summary>
+    internal static TrialConfig Configure(SearchSpace space, double[] point, IEnumerable<KeyValuePair<string, ParamValue>> values, TrialConfig fixedParams, double inactive)
+    {
+        var list = values.ToList();
+        if (space.IsConditional)
+        {
+            var resolved = space.Resolve(list);
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (!resolved.ContainsKey(list[i].Key))
+                {
+                    point[i] = inactive;
+                }
+            }
+
+            list = [.. resolved];
+        }
+
+        return new TrialConfig(fixedParams.Count == 0 ? list : list.Concat(fixedParams));
     }
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)

@@ -13,6 +13,7 @@ public sealed class VariantGenerator : ISearcher
 {
     private readonly IReadOnlyList<(string Name, Domain Domain, IReadOnlyList<ParamValue>? Grid)> _dimensions;
     private readonly TrialConfig _params;
+    private readonly SearchSpace _space;
     private readonly Random _random;
     private readonly long _gridSize;
     private readonly long _total;
@@ -25,6 +26,7 @@ public sealed class VariantGenerator : ISearcher
             .Select(d => (d.Key, d.Value, d.Value is GridDomain || enumerateAll ? d.Value.EnumerateValues() : null))
             .ToList();
         _params = spec.Params;
+        _space = spec.Space;
         _random = new Random(spec.Search.Seed);
         _gridSize = GridSize(_dimensions.Select(d => d.Grid));
         _total = _gridSize * spec.Samples;
@@ -86,7 +88,8 @@ public sealed class VariantGenerator : ISearcher
         }
 
         _next++;
-        config = _params.Count == 0 ? new TrialConfig(values) : new TrialConfig(values.Concat(_params));
+        var active = _space.IsConditional ? _space.Resolve(values) : new TrialConfig(values);
+        config = _params.Count == 0 ? active : new TrialConfig(active.Concat(_params));
         return true;
     }
 

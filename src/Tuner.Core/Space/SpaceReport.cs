@@ -9,7 +9,8 @@ namespace Tuner.Core.Space;
 /// <param name="Kind">float, integer or categorical.</param>
 /// <param name="Range">The values it takes, in words (<c>[0.0001, 0.1] log</c>, <c>16..128 step 16</c>, <c>sgd, adam</c>).</param>
 /// <param name="Cardinality">How many distinct values; null for a continuous dimension.</param>
-public sealed record DimensionReport(string Name, string Primitive, string Kind, string Range, long? Cardinality);
+/// <param name="When">For a conditional dimension, when it is active (<c>optimizer in [sgd]</c>); null otherwise.</param>
+public sealed record DimensionReport(string Name, string Primitive, string Kind, string Range, long? Cardinality, string? When = null);
 
 /// <summary>
 /// What a spec's search space amounts to: its dimensions, how many distinct configs there are
@@ -48,7 +49,7 @@ public sealed record SpaceReport(
     public static SpaceReport For(ExperimentSpec spec, int coverage = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(coverage, 2);
-        var dimensions = spec.Space.Select(d => Describe(d.Key, d.Value)).ToList();
+        var dimensions = spec.Space.Select(d => Describe(d.Key, d.Value) with { When = spec.Space.ConditionOf(d.Key)?.Describe() }).ToList();
         long? distinct = 1;
         foreach (var d in dimensions)
         {

@@ -445,13 +445,71 @@ public sealed class SpecParser
                 continue;
             }
 
-            if (ParseDomain(valueNode, path) is { } domain)
+            // when: { parent: ... } beside the primitive makes the dimension conditional.
+            Condition? when = null;
+            var domainNode = valueNode;
+            if (valueNode is YamlMappingNode { Children.Count: 2 } withWhen && withWhen.Children.Keys.OfType<YamlScalarNode>().Any(k => k.Value == "when"))
             {
-                space.Add(name, domain);
+                var whenEntry = withWhen.Children.First(c => (c.Key as YamlScalarNode)?.Value == "when");
+                when = ParseCondition(whenEntry.Value, $"{path}.when");
+                domainNode = new YamlMappingNode(withWhen.Children.Where(c => c.Key != whenEntry.Key));
+            }
+
+            if (ParseDomain(domainNode, path) is { } domain)
+            {
+                space.Add(name, domain, when);
             }
         }
 
         return space;
+    }
+
+    /// <summary><c>{ parent: value }</c>, <c>{ parent: [values] }</c> or <c>{ parent: { min: a, max: b } }</c>.</summary>
+    private Condition? ParseCondition(YamlNode node, string path)
+    {
+        const string Usage = "{ parent: value }, { parent: [values] } or { parent: { min: low, max: high } }";
+        _lines[path] = (int)node.Start.Line;
+        if (node is not YamlMappingNode { Children.Count: 1 } mapping || mapping.Children.First().Key is not YamlScalarNode { Value: { Length: > 0 } parent })
+        {
+            Error(path, node, $"expected one earlier dimension and the values that activate this one: {Usage}; got {Describe(node)}");
+            return null;
+        }
+
+        var valuesNode = mapping.Children.First().Value;
+        switch (valuesNode)
+        {
+            case YamlSequenceNode sequence when sequence.Children.Count > 0:
+                var values = sequence.Children.Select((v, i) => Scalar(v, $"{path}.{parent}[{i}]")).ToList();
+                return values.Any(v => v is null) ? null : Condition.In(parent, [.. values.Select(v => v!.Value)]);
+            case YamlMappingNode range:
+                var fields = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+                foreach (var (k, v) in range.Children)
+                {
+                    var key = (k as YamlScalarNode)?.Value ?? string.Empty;
+                    if (key is not ("min" or "max"))
+                    {
+                        Error($"{path}.{parent}", k, $"unknown key '{key}'; allowed: min, max");
+                        return null;
+                    }
+
+                    fields[$"{path}.{parent}.{key}"] = v;
+                }
+
+                var min = Double(fields, $"{path}.{parent}.min");
+                var max = Double(fields, $"{path}.{parent}.max");
+                if (min is null && max is null)
+                {
+                    Error($"{path}.{parent}", range, "expected min, max or both");
+                    return null;
+                }
+
+                return Condition.Between(parent, min, max);
+            case YamlScalarNode when !IsNull(valuesNode):
+                return Scalar(valuesNode, $"{path}.{parent}") is { } one ? Condition.In(parent, one) : null;
+            default:
+                Error($"{path}.{parent}", valuesNode, $"expected a value, a list of values or {{ min, max }}: {Usage}; got {Describe(valuesNode)}");
+                return null;
+        }
     }
 
     private Domain? ParseDomain(YamlNode node, string path)

@@ -92,6 +92,43 @@ public static class SpecValidator
             }
         }
 
+        var earlier = new List<string>();
+        foreach (var (name, domain) in spec.Space)
+        {
+            if (spec.Space.ConditionOf(name) is { } when)
+            {
+                var at = $"space.{name}.when";
+                if (!earlier.Contains(when.Parent))
+                {
+                    Add(at, $"'{when.Parent}' is not a dimension declared before '{name}'{(earlier.Count == 0 ? string.Empty : $" (declared before it: {string.Join(", ", earlier)})")}");
+                }
+                else if (spec.Space[when.Parent] is Space.ChoiceDomain or Space.GridDomain && when.Values is { } values)
+                {
+                    var allowed = spec.Space[when.Parent].EnumerateValues() ?? [];
+                    foreach (var value in values.Where(v => !allowed.Contains(v)))
+                    {
+                        Add(at, $"{when.Parent} never takes {value.ToDisplayString()}: its allowed values are {string.Join(", ", allowed.Select(a => a.ToDisplayString()))}");
+                    }
+                }
+                else if (when.Values is null && spec.Space[when.Parent] is Space.ChoiceDomain or Space.GridDomain)
+                {
+                    Add(at, $"min and max compare numbers; {when.Parent} is a choice: list the values instead");
+                }
+
+                if (domain is Space.GridDomain)
+                {
+                    Add(at, "a grid dimension cannot be conditional (its values would repeat configs); use choice");
+                }
+
+                if (spec.Search.Algorithm == "grid")
+                {
+                    Add(at, "search.algorithm grid enumerates every dimension, so a conditional one would repeat configs; use random or tpe");
+                }
+            }
+
+            earlier.Add(name);
+        }
+
         if (spec.Search.Algorithm == "bohb" && spec.Scheduler.Algorithm != "bohb")
         {
             Add("search.algorithm", $"bohb learns from the budgets of the bohb scheduler (HyperBandForBOHB); set scheduler.algorithm: bohb (got {spec.Scheduler.Algorithm})");

@@ -123,6 +123,38 @@ public static class SpecWriter
             }
 
             w.WriteEndArray();
+            if (spec.Space.ConditionOf(name) is { } when)
+            {
+                w.WriteStartObject("when");
+                if (when.Values is { } values)
+                {
+                    w.WriteStartArray(when.Parent);
+                    foreach (var value in values)
+                    {
+                        value.WriteTo(w);
+                    }
+
+                    w.WriteEndArray();
+                }
+                else
+                {
+                    w.WriteStartObject(when.Parent);
+                    if (when.Min is { } min)
+                    {
+                        w.WriteNumber("min", min);
+                    }
+
+                    if (when.Max is { } max)
+                    {
+                        w.WriteNumber("max", max);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
         }
 

@@ -32,6 +32,7 @@ public static class ClassifierDescriptors
         new("dropout", false, "dropout probability (default 0)"),
         new("dense_layers", false, "hidden dense layers after the encoder"),
         new("units", false, "units per dense layer (default 64)"),
+        .. Enumerable.Range(1, 8).Select(k => new TrainableParameter($"units_{k}", false, $"units of dense layer {k} (default: units); e.g. tuned only when layers >= {k}")),
         new("activation", false, "relu, gelu, tanh or leaky_relu (default relu)"),
     ];
 

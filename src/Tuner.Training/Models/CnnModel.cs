@@ -61,7 +61,7 @@ public sealed class CnnModel : nn.Module<Tensor, Tensor, Tensor>
         }
 
         features = nn.Sequential(modules);
-        dense = DenseStack.Build(channels, read.Integer("dense_layers", 1, 0, 8), read.Integer("units", 64, 1, 65536), activation, read.Probability("dropout", 0), batchNorm, input.Classes);
+        dense = DenseStack.Build(channels, DenseStack.Widths(read, "dense_layers", 1, 8), activation, read.Probability("dropout", 0), batchNorm, input.Classes);
         RegisterComponents();
     }
 

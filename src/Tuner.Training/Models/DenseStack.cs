@@ -6,19 +6,30 @@ using static TorchSharp.torch;
 namespace Tuner.Training.Models;
 
 /// <summary>
-/// The dense part every family ends with: <c>layers</c> hidden blocks of Linear, optional batch norm,
-/// activation and dropout, then a linear layer to the classes.
+/// The dense part every family ends with: hidden blocks of Linear, optional batch norm, activation and
+/// dropout, then a linear layer to the classes. Every hidden layer has <c>units</c> outputs unless
+/// <c>units_k</c> sets layer k's (1 for the first): the conditional space's "units of layer k when
+/// layers >= k".
 /// </summary>
 internal static class DenseStack
 {
     public static IReadOnlyList<string> Activations { get; } = ["relu", "gelu", "tanh", "leaky_relu"];
 
-    public static Sequential Build(long inputs, int hiddenLayers, int units, string activation, double dropout, bool batchNorm, int classes)
+    /// <summary>The hidden layers' widths: <paramref name="layersKey"/> layers of <c>units</c>, or <c>units_k</c> for layer k.</summary>
+    public static int[] Widths(ConfigReader read, string layersKey, int defaultLayers, int maxLayers)
+    {
+        var layers = read.Integer(layersKey, defaultLayers, 0, maxLayers);
+        var units = read.Integer("units", 64, 1, 65536);
+        return [.. Enumerable.Range(1, layers).Select(k => read.Integer($"units_{k}", units, 1, 65536))];
+    }
+
+    public static Sequential Build(long inputs, IReadOnlyList<int> widths, string activation, double dropout, bool batchNorm, int classes)
     {
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         var width = inputs;
-        for (var i = 0; i < hiddenLayers; i++)
+        for (var i = 0; i < widths.Count; i++)
         {
+            var units = widths[i];
             modules.Add(($"linear{i}", nn.Linear(width, units)));
             if (batchNorm)
             {

@@ -41,7 +41,7 @@ public sealed class EmbeddingModel : nn.Module<Tensor, Tensor, Tensor>
         }
 
         dropout = nn.Dropout(p);
-        dense = DenseStack.Build(width, read.Integer("dense_layers", 0, 0, 8), read.Integer("units", 64, 1, 65536), read.Choice("activation", "relu", DenseStack.Activations), p, false, input.Classes);
+        dense = DenseStack.Build(width, DenseStack.Widths(read, "dense_layers", 0, 8), read.Choice("activation", "relu", DenseStack.Activations), p, false, input.Classes);
         RegisterComponents();
     }
 

@@ -27,8 +27,7 @@ public sealed class MlpModel : nn.Module<Tensor, Tensor, Tensor>
         };
         dense = DenseStack.Build(
             inputs,
-            read.Integer("layers", 2, 0, 16),
-            read.Integer("units", 64, 1, 65536),
+            DenseStack.Widths(read, "layers", 2, 16),
             read.Choice("activation", "relu", DenseStack.Activations),
             read.Probability("dropout", 0),
             read.Boolean("batch_norm", false),

@@ -30,7 +30,7 @@ public sealed class RecurrentModel : nn.Module<Tensor, Tensor, Tensor>
             read.Integer("num_layers", 1, 1, 16),
             dropout,
             read.Boolean("bidirectional", false));
-        dense = DenseStack.Build(encoder.Width, read.Integer("dense_layers", 0, 0, 8), read.Integer("units", 64, 1, 65536), read.Choice("activation", "relu", DenseStack.Activations), dropout, false, input.Classes);
+        dense = DenseStack.Build(encoder.Width, DenseStack.Widths(read, "dense_layers", 0, 8), read.Choice("activation", "relu", DenseStack.Activations), dropout, false, input.Classes);
         RegisterComponents();
     }
 

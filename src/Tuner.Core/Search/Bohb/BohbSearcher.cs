@@ -23,6 +23,7 @@ public sealed class BohbSearcher : ISearcher
 
     private readonly IReadOnlyList<SearchDimension> _dimensions;
     private readonly TrialConfig _params;
+    private readonly SearchSpace _space;
     private readonly string _metric;
     private readonly OptimizationMode _mode;
     private readonly string _timeAttr;
@@ -37,6 +38,7 @@ public sealed class BohbSearcher : ISearcher
     {
         _dimensions = [.. spec.Space.Select(d => SearchDimension.From(d.Key, d.Value))];
         _params = spec.Params;
+        _space = spec.Space;
         _metric = spec.Metric;
         _mode = spec.Mode;
         _timeAttr = spec.Scheduler.TimeAttr;
@@ -82,11 +84,10 @@ public sealed class BohbSearcher : ISearcher
             point = [.. _dimensions.Select(d => d.ToInternal(d.Domain.Sample(_random)))];
         }
 
+        config = ModelBasedSearcher.Configure(_space, point, _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(point[i]))), _params, double.NaN);
         _points[trialId] = point;
         _running.Add(trialId);
         _suggested++;
-        var values = _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(point[i])));
-        config = new TrialConfig(_params.Count == 0 ? values : values.Concat(_params));
         return true;
     }
 

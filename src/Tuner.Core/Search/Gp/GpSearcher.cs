@@ -32,6 +32,9 @@ public sealed class GpSearcher : ModelBasedSearcher
     protected override double[] RandomPoint() =>
         [.. _dimensions.Select(d => (d.ToInternal(d.Domain.Sample(Random)) - d.Low) / (d.High - d.Low))];
 
+    /// <summary>An inactive dimension sits at the middle of its axis, so it does not pull the kernel.</summary>
+    protected override double InactiveCoordinate => 0.5;
+
     protected override IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point) =>
         _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(d.Low + (point[i] * (d.High - d.Low)))));
 

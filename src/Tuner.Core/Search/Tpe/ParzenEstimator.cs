@@ -66,9 +66,11 @@ internal sealed class ParzenEstimator
                 switch (dimensions[d])
                 {
                     case NumericDimension numeric:
+                        // The prior's kernel, and an observation's where the dimension was inactive (NaN).
                         var range = numeric.High - numeric.Low;
-                        var mu = prior ? numeric.Low + (range / 2) : observations[k][d];
-                        var sigma = prior ? range : Math.Clamp(gaps[d]![k], range / Math.Min(100, n + 1), range);
+                        var wide = prior || double.IsNaN(observations[k][d]);
+                        var mu = wide ? numeric.Low + (range / 2) : observations[k][d];
+                        var sigma = wide ? range : Math.Clamp(gaps[d]![k], range / Math.Min(100, n + 1), range);
                         _centres[k][d] = mu;
                         _sigmas[k][d] = sigma;
                         _logNormalisers[k][d] = Math.Log(Math.Max(Normal.Cdf((numeric.High - mu) / sigma) - Normal.Cdf((numeric.Low - mu) / sigma), 1e-300)) + Math.Log(sigma) + (0.5 * Math.Log(2 * Math.PI));
@@ -77,7 +79,7 @@ internal sealed class ParzenEstimator
                         var count = categorical.Values.Count;
                         var floor = PriorWeight / components;
                         var probabilities = Enumerable.Repeat(floor, count).ToArray();
-                        if (!prior)
+                        if (!prior && !double.IsNaN(observations[k][d]))
                         {
                             probabilities[(int)observations[k][d]] += 1;
                         }
@@ -97,7 +99,7 @@ internal sealed class ParzenEstimator
     /// </summary>
     private static double[] NeighbourGaps(double[] values, double priorCentre)
     {
-        var points = values.Select((v, i) => (Value: v, Index: i)).Append((Value: priorCentre, Index: -1)).OrderBy(p => p.Value).ToArray();
+        var points = values.Select((v, i) => (Value: v, Index: i)).Where(p => !double.IsNaN(p.Value)).Append((Value: priorCentre, Index: -1)).OrderBy(p => p.Value).ToArray();
         var gaps = new double[values.Length];
         for (var j = 0; j < points.Length; j++)
         {

@@ -95,6 +95,37 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task APausedTrialProcess_CheckpointsAndExits_AndItsPromotionResumesInANewProcessFromThere()
+    {
+        SharedData.UseForProcess();
+
+        // ASHA's promotion form, rungs at 1 and 3 epochs: of three trials the best is promoted at rung 1.
+        // Two run at once; the slowest learning rate comes last, so the best has paused before the third arrives.
+        var spec = Gestures("process-pause", 3, epochs: 3, checkpointFrequency: 0) with
+        {
+            Space = new() { ["lr"] = Domain.Choice(0.03, 0.003, 0.0003) },
+            Params = new([new("hidden_size", 8), new("epochs", 3)]),
+            Search = new SearchSpec { Algorithm = "grid" },
+            Samples = 1,
+            Scheduler = new SchedulerSpec { Algorithm = "asha_promotion", MaxT = 3, GracePeriod = 1, ReductionFactor = 3 },
+        };
+
+        var result = await cluster.Client.RunAsync(spec, cluster.OutputRoot, cancellationToken: Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(3, result.Count(TrialStatus.Terminated));
+        var dir = result.OutputDirectory!;
+        var rows = RunFolder.TrialIds(dir).ToDictionary(id => id, id => RunFolder.Results(dir, id));
+        var promoted = Assert.Single(rows, r => r.Value.Count == 3);
+        Assert.Equal([1L, 2, 3], promoted.Value.Select(r => r.GetProperty("training_iteration").GetInt64()));
+
+        // Epoch 2 came from a new process restored from the checkpoint the paused one saved at epoch 1.
+        Assert.Equal([1L, 1, 2], promoted.Value.Select(r => r.GetProperty("iterations_since_restore").GetInt64()));
+        Assert.All(rows.Where(r => r.Key != promoted.Key), r => Assert.Single(r.Value));
+        Assert.Empty(TrialProcesses.Of(dir));
+    }
+
+    [Fact]
     public async Task StoppingAnExperiment_LetsTheTrialProcessCheckpointAndExit()
     {
         SharedData.UseForProcess();

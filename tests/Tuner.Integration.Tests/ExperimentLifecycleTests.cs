@@ -199,6 +199,11 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
         Assert.Equal(30 * 3, result.ResultsReported);
         var configs = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("config").ToString()).ToList();
         Assert.Equal(30, configs.Distinct().Count());
+
+        // The searcher's state is in the run folder: replayed, it is a searcher that has suggested all 30.
+        var journal = File.ReadAllLines(Path.Combine(result.OutputDirectory!, "searcher.jsonl"));
+        Assert.Equal(60, journal.Length);
+        Assert.True(Tuner.Core.Search.SearcherJournal.Restore(spec, journal, null).IsExhausted);
     }
 
     [Fact]

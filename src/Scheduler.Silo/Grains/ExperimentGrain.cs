@@ -24,7 +24,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private readonly Dictionary<TrialStatus, int> _counts = [];
     private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
     private ExperimentSpec? _spec;
-    private ISearcher? _searcher;
+    private SearcherJournal? _searcher;
     private ITrialScheduler? _scheduler;
     private StopCriteria? _stop;
     private RunFolderWriter? _writer;
@@ -71,7 +71,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         // The folder first: if it cannot be made, the grain stays unstarted and the caller sees why.
         _writer = RunFolderWriter.Create(submission.OutputRoot, submission.Spec.Name);
         _spec = submission.Spec;
-        _searcher = SearcherFactory.Create(_spec);
+        // The searcher's state, saved as the journal of its calls (searcher.jsonl) so that it can be restored.
+        _searcher = new SearcherJournal(SearcherFactory.Create(_spec), _writer.CreateLog("searcher.jsonl"));
         _scheduler = SchedulerFactory.Create(_spec);
         _stop = new StopCriteria(_spec);
         _totalTrials = VariantGenerator.CountTrials(_spec);
@@ -591,6 +592,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private void UpdateDocument()
     {
         _lastDocumentUpdate = time.GetTimestamp();
+        _searcher?.Flush();
         var best = Best();
         _writer!.UpdateExperiment(new ExperimentDocument(
             Id,

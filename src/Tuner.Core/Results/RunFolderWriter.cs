@@ -19,6 +19,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
     private readonly HashSet<TrialFiles> _dirty = [];
+    private readonly List<StreamWriter> _logs = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly TimeSpan _experimentInterval;
@@ -345,6 +346,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>A line-oriented file of the run folder (such as the searcher's journal), written by the caller and closed with the folder.</summary>
+    public TextWriter CreateLog(string fileName)
+    {
+        var log = new StreamWriter(Path.Combine(Directory, fileName), append: false, new System.Text.UTF8Encoding(false));
+        _logs.Add(log);
+        return log;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -352,6 +361,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
         _stop.Dispose();
         try
         {
+            foreach (var log in _logs)
+            {
+                await log.DisposeAsync().ConfigureAwait(false);
+            }
+
             Flush(force: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

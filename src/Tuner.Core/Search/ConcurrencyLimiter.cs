@@ -28,6 +28,8 @@ public sealed class ConcurrencyLimiter(ISearcher inner, int maxConcurrent) : ISe
         return true;
     }
 
+    public bool LearnsFromResults => inner.LearnsFromResults;
+
     public void OnTrialResult(string trialId, TrialResult result) => inner.OnTrialResult(trialId, result);
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)

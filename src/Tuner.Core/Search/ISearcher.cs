@@ -15,6 +15,9 @@ public interface ISearcher
     /// <summary>The next config for <paramref name="trialId"/>, or false when there is none now.</summary>
     bool TrySuggest(string trialId, out TrialConfig config);
 
+    /// <summary>True for searchers that learn from intermediate results (<see cref="OnTrialResult"/>), such as BOHB.</summary>
+    bool LearnsFromResults => false;
+
     /// <summary>A trial reported <paramref name="result"/> (multi-fidelity searchers learn from intermediate results).</summary>
     void OnTrialResult(string trialId, TrialResult result)
     {

@@ -43,6 +43,8 @@ public sealed class Repeater(ISearcher inner, int repeat, string metric) : ISear
         return true;
     }
 
+    public bool LearnsFromResults => inner.LearnsFromResults;
+
     /// <summary>Intermediate results reach the searcher from each group's first trial, the id it knows the group by.</summary>
     public void OnTrialResult(string trialId, TrialResult result)
     {

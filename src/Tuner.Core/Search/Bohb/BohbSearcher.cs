@@ -59,6 +59,8 @@ public sealed class BohbSearcher : ISearcher
 
     public bool IsExhausted => _suggested >= _total;
 
+    public bool LearnsFromResults => true;
+
     /// <summary>The budget whose model the next suggestion uses, or null while none has enough observations.</summary>
     public double? ModelBudget => _observations.Where(o => o.Value.Count >= MinPoints + 2).Select(o => (double?)o.Key).LastOrDefault();
 

@@ -18,11 +18,11 @@ public sealed class SpaceReportTests
         Assert.Null(report.DistinctConfigs);
         Assert.Equal(27, report.SamplesForCoverage);
 
-        // Ten configs at epoch 1, the top third at 3, then one at 9, 27 and 50 (the first arrival always passes).
+        // Twenty configs at epoch 1, the top third at 3 (round(20/3)), 2 at 9, then one at 27 and 50 (the first arrival always passes).
         var rungs = Assert.Single(report.Brackets).Rungs;
-        Assert.Equal([(10L, 1.0), (3, 3), (1, 9), (1, 27), (1, 50)], rungs.Select(r => (r.Configs, r.Resource)));
-        Assert.Equal((10 * 1) + (3 * 2) + (1 * 6) + (1 * 18) + (1 * 23), report.PlanResource);
-        Assert.Equal(10 * 50, report.FullResource);
+        Assert.Equal([(20L, 1.0), (7, 3), (2, 9), (1, 27), (1, 50)], rungs.Select(r => (r.Configs, r.Resource)));
+        Assert.Equal((20 * 1) + (7 * 2) + (2 * 6) + (1 * 18) + (1 * 23), report.PlanResource);
+        Assert.Equal(20 * 50, report.FullResource);
         Assert.Null(report.Warning);
     }
 

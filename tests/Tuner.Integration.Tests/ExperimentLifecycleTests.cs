@@ -123,6 +123,25 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
             .Count(r => r.GetProperty("training_iteration").GetInt64() > 1 && r.GetProperty("iterations_since_restore").GetInt64() == 1);
         // At least two of bracket 2's three survivors of rung 1 waited paused (the one that settled the rung may go straight on).
         Assert.True(resumed >= 2, $"{resumed} resumptions from a checkpoint");
+
+        // Every decision is in the trial's decisions: each resume follows a pause at the same iteration, each trial ends with a stop.
+        foreach (var trial in trials)
+        {
+            var decisions = trial.GetProperty("decisions").EnumerateArray().Select(d => (Iteration: d.GetProperty("training_iteration").GetInt64(), Action: d.GetProperty("action").GetString())).ToList();
+            Assert.Equal("stop", decisions[^1].Action);
+            for (var i = 0; i < decisions.Count; i++)
+            {
+                if (decisions[i].Action == "resume")
+                {
+                    Assert.Equal(("pause", decisions[i].Iteration), (decisions[i - 1].Action, decisions[i - 1].Iteration));
+                }
+            }
+
+            var trialId = trial.GetProperty("trial_id").GetString()!;
+            Assert.Equal(decisions.Count, File.ReadAllLines(Path.Combine(directory, "trials", trialId, "decisions.jsonl")).Length);
+        }
+
+        Assert.True(trials.Sum(t => t.GetProperty("decisions").EnumerateArray().Count(d => d.GetProperty("action").GetString() == "resume")) >= 2);
     }
 
     [Fact]

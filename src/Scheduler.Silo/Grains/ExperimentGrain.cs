@@ -179,6 +179,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         if (_stop!.ShouldStop(result) is { } stopReason)
         {
             entry.Reason = stopReason;
+            Decide(entry, "stop", stopReason);
             return Stop;
         }
 
@@ -186,6 +187,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         if (decision.Action != SchedulerAction.Continue)
         {
             entry.Reason = decision.Reason;
+            Decide(entry, decision.Action == SchedulerAction.Pause ? "pause" : "stop", decision.Reason ?? spec.Scheduler.Algorithm);
         }
 
         if (decision.Action == SchedulerAction.Stop)
@@ -257,6 +259,14 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         UpdateDocumentIfDue();
         await FillAsync();
+    }
+
+    /// <summary>Records a decision about a trial: in its entry (experiment.json, snapshots) and its decisions.jsonl.</summary>
+    private void Decide(TrialEntry entry, string action, string reason)
+    {
+        var decision = new TrialDecision(entry.Iteration, action, reason);
+        (entry.Decisions ??= []).Add(decision);
+        _writer!.Decision(entry.TrialId, decision);
     }
 
     /// <summary>A trial's end, whoever ended it: counted, written, and told to the scheduler and the searcher.</summary>
@@ -418,6 +428,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             entry.Iteration = restoreFrom.Iteration;
         }
 
+        Decide(entry, restoreFrom is null ? "resume" : "exploit", choice.Reason ?? $"{_spec!.Scheduler.Algorithm}: resumed");
+
         await entry.Grain!.ResumeAsync(restoreFrom is null ? null : choice.Config, restoreFrom);
     }
 
@@ -477,6 +489,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             return false;
         }
 
+        Decide(entry, "stop", reason);
         RecordEnd(entry, TrialStatus.Terminated, reason);
         await entry.Grain!.StopAsync(reason);
         return true;
@@ -603,7 +616,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _endedAt,
             new Dictionary<TrialStatus, int>(_counts),
             best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
-            _trials.Values.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason, t.Diagnosis)).ToList()));
+            _trials.Values.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason, t.Diagnosis, t.Decisions)).ToList()));
     }
 
     private ExperimentSnapshot Snapshot(int maxRows)
@@ -614,7 +627,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
             .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
             .Take(Math.Max(maxRows, 0))
-            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis))
+            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList()))
             .ToList();
         return new ExperimentSnapshot(
             Id,
@@ -672,6 +685,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         /// <summary>(valid_loss, lr) per iteration, for trials that report both.</summary>
         public List<(double Loss, double Rate)>? Curve { get; set; }
+
+        /// <summary>Every decision other than "continue", in order; null until there is one.</summary>
+        public List<TrialDecision>? Decisions { get; set; }
 
         /// <summary>Learning-rate advice from the curve, once the trial has ended.</summary>
         public string? Diagnosis { get; set; }

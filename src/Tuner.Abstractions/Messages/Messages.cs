@@ -110,7 +110,8 @@ public sealed record TrialRow(
     [property: Id(4)] double? Metric,
     [property: Id(5)] int Failures,
     [property: Id(6)] string? StatusReason,
-    [property: Id(7)] string? Diagnosis = null);
+    [property: Id(7)] string? Diagnosis = null,
+    [property: Id(8)] IReadOnlyList<string>? Decisions = null);
 
 /// <summary>An experiment as its grain sees it now.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.ExperimentSnapshot")]

@@ -102,13 +102,29 @@ public static class ExperimentView
         }
 
         // Early-stopping decisions say which scheduler made them ("asha: at rung 3 ...").
-        var stopped = s.Rows.Where(r => r.Status == TrialStatus.Terminated && r.StatusReason is { } why && SchedulerSpec.Algorithms.Any(a => why.StartsWith(a + ":", StringComparison.Ordinal)) && !why.Contains("reached max_t", StringComparison.Ordinal)).ToList();
+        var stopped = s.Rows.Where(r => r.Status == TrialStatus.Terminated && r.StatusReason is { } why && SchedulerSpec.Algorithms.Any(a => why.StartsWith(a + ":", StringComparison.Ordinal)) && !why.Contains("reached max_t", StringComparison.Ordinal) && !why.Contains("reached the full resource", StringComparison.Ordinal)).ToList();
         if (stopped.Count > 0)
         {
             console.MarkupLineInterpolated($"Stopped early by the scheduler: {stopped.Count} of the {s.Rows.Count} trials shown (every reason is in experiment.json):");
             foreach (var row in stopped.Take(5))
             {
                 console.MarkupLineInterpolated($"  {row.TrialId} after {row.Iteration}: {row.StatusReason}");
+            }
+        }
+
+        // Pausing schedulers (and PBT) leave a trail per trial: pause, resume, exploit, stop.
+        var decisions = s.Rows.SelectMany(r => r.Decisions ?? []).ToList();
+        if (decisions.Any(d => !d.StartsWith("stop ", StringComparison.Ordinal)))
+        {
+            int Count(string action) => decisions.Count(d => d.StartsWith(action + " ", StringComparison.Ordinal));
+            console.MarkupLineInterpolated($"Scheduler decisions for the {s.Rows.Count} trials shown: {Count("pause")} pauses, {Count("resume")} resumes, {Count("exploit")} exploits, {Count("stop")} stops (per trial in experiment.json and trials/<id>/decisions.jsonl)");
+            if (s.Best is { } leader && s.Rows.FirstOrDefault(r => r.TrialId == leader.TrialId)?.Decisions is { Count: > 0 } trail)
+            {
+                console.MarkupLineInterpolated($"  the best trial, {leader.TrialId}:");
+                foreach (var line in trail.TakeLast(6))
+                {
+                    console.MarkupLineInterpolated($"    {line}");
+                }
             }
         }
 

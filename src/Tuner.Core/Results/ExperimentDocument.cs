@@ -28,4 +28,5 @@ public sealed record TrialSummary(
     int Failures,
     double? LastMetric,
     string? StatusReason,
-    string? Diagnosis = null);
+    string? Diagnosis = null,
+    IReadOnlyList<TrialDecision>? Decisions = null);

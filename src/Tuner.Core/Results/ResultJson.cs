@@ -24,6 +24,15 @@ public static class ResultJson
         }
     }
 
+    public static void WriteDecision(Utf8JsonWriter w, TrialDecision decision)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("training_iteration", decision.Iteration);
+        w.WriteString("action", decision.Action);
+        w.WriteString("reason", decision.Reason);
+        w.WriteEndObject();
+    }
+
     public static void WriteResult(Utf8JsonWriter w, string trialId, TrialResult result)
     {
         w.WriteStartObject();
@@ -107,6 +116,17 @@ public static class ResultJson
             if (t.Diagnosis is not null)
             {
                 w.WriteString("diagnosis", t.Diagnosis);
+            }
+
+            if (t.Decisions is { Count: > 0 } decisions)
+            {
+                w.WriteStartArray("decisions");
+                foreach (var decision in decisions)
+                {
+                    WriteDecision(w, decision);
+                }
+
+                w.WriteEndArray();
             }
 
             w.WritePropertyName("config");

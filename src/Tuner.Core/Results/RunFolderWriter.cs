@@ -77,6 +77,17 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>A decision about the trial (pause, stop, resume, exploit), kept in its <c>decisions.jsonl</c>.</summary>
+    public void Decision(string trialId, TrialDecision decision)
+    {
+        lock (_gate)
+        {
+            var files = _trials[trialId];
+            files.Decisions.Add(decision);
+            _dirty.Add(files);
+        }
+    }
+
     /// <summary>The trial goes on with another config (population-based training): its params.json is rewritten.</summary>
     public void ConfigChanged(string trialId, TrialConfig config)
     {
@@ -181,8 +192,10 @@ public sealed class RunFolderWriter : IAsyncDisposable
         bool writeParams;
         bool ended;
         string? error;
+        TrialDecision[] decisions;
         lock (_gate)
         {
+            decisions = files.Decisions.Count != files.DecisionsWritten ? [.. files.Decisions] : [];
             results = files.Results?.ToArray() ?? [];
             writeParams = files.ParamsPending;
             ended = files.Ended;
@@ -207,6 +220,22 @@ public sealed class RunFolderWriter : IAsyncDisposable
             AtomicFile.Write(Path.Combine(directory, "progress.csv"), Csv(files.TrialId, results));
         }
 
+        if (decisions.Length > 0)
+        {
+            using var buffer = new MemoryStream();
+            foreach (var decision in decisions)
+            {
+                using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+                {
+                    ResultJson.WriteDecision(w, decision);
+                }
+
+                buffer.WriteByte((byte)'\n');
+            }
+
+            AtomicFile.Write(Path.Combine(directory, "decisions.jsonl"), buffer.ToArray());
+        }
+
         if (ended && error is not null)
         {
             AtomicFile.Write(Path.Combine(directory, "error.txt"), error + Environment.NewLine);
@@ -215,6 +244,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         lock (_gate)
         {
             files.ParamsPending &= !writeParams;
+            files.DecisionsWritten = Math.Max(files.DecisionsWritten, decisions.Length);
             files.WrittenCount = Math.Max(files.WrittenCount, results.Length);
 
             // An ended trial reports no more: its results leave memory once they are on disk.
@@ -385,6 +415,10 @@ public sealed class RunFolderWriter : IAsyncDisposable
         public int WrittenCount { get; set; }
 
         public bool ParamsPending { get; set; }
+
+        public List<TrialDecision> Decisions { get; } = [];
+
+        public int DecisionsWritten { get; set; }
 
         public bool Ended { get; set; }
 

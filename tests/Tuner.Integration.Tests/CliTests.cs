@@ -117,7 +117,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal("unbounded", root.GetProperty("distinct_configs").GetString());
         Assert.Equal("asha", root.GetProperty("scheduler").GetString());
         var rungs = root.GetProperty("brackets")[0].GetProperty("rungs").EnumerateArray().Select(r => (r.GetProperty("configs").GetInt64(), r.GetProperty("resource").GetDouble())).ToList();
-        Assert.Equal([(10L, 1.0), (3, 3), (1, 9), (1, 27), (1, 50)], rungs);
+        Assert.Equal([(20L, 1.0), (7, 3), (2, 9), (1, 27), (1, 50)], rungs);
     }
 
     [Fact]

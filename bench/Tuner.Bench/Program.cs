@@ -48,7 +48,7 @@ switch (command)
         return FidelityBenchmark.Run(Arg(1, 40), Arg(2, 30), Arg(3, 42), Arg(4, 39));
 
     case "search":
-        return SearchBenchmark.Run(Arg(1, 20), Arg(2, 100));
+        return SearchBenchmark.Run(Arg(1, 40), Arg(2, 100));
 
     case "epoch":
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));

@@ -195,6 +195,12 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             return Stop;
         }
 
+        if (_paused.Count > 0 && _live < spec.MaxConcurrent && !_filling)
+        {
+            // A result may settle a rung that paused trials wait on (the reporter going straight on): resume them now.
+            FillAsync().Ignore();
+        }
+
         UpdateDocumentIfDue();
         return decision.Action == SchedulerAction.Pause ? Pause : Continue;
     }

@@ -54,7 +54,7 @@ public sealed class HyperbandScheduler : ITrialScheduler
     public SchedulerDecision OnResult(string trialId, TrialResult result)
     {
         if (!_bracketOf.TryGetValue(trialId, out var bracket) || !bracket.Live.Contains(trialId)
-            || TimeAttribute.Read(result, _timeAttr) is not { } t || result.GetMetric(_sign.Metric) is not { } value || double.IsNaN(value))
+            || !_sign.TryRead(result, _timeAttr, out var t, out var value))
         {
             return SchedulerDecision.Continue;
         }

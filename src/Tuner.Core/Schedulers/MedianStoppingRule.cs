@@ -29,7 +29,7 @@ public sealed class MedianStoppingRule : ITrialScheduler
 
     public SchedulerDecision OnResult(string trialId, TrialResult result)
     {
-        if (TimeAttribute.Read(result, _timeAttr) is not { } t || result.GetMetric(_sign.Metric) is not { } value || double.IsNaN(value))
+        if (!_sign.TryRead(result, _timeAttr, out var t, out var value))
         {
             return SchedulerDecision.Continue;
         }

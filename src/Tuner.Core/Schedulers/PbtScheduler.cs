@@ -47,7 +47,7 @@ public sealed class PbtScheduler : ITrialScheduler
     public SchedulerDecision OnResult(string trialId, TrialResult result)
     {
         if (!_members.TryGetValue(trialId, out var member)
-            || TimeAttribute.Read(result, _timeAttr) is not { } t || result.GetMetric(_sign.Metric) is not { } value || double.IsNaN(value))
+            || !_sign.TryRead(result, _timeAttr, out var t, out var value))
         {
             return SchedulerDecision.Continue;
         }

@@ -42,7 +42,7 @@ public sealed class HyperbandScheduler : ITrialScheduler
         var current = _brackets.Count == 0 ? null : _brackets[^1];
         if (current is null || current.Trials.Count >= current.Plan.Rungs[0].Configs)
         {
-            current = new BracketRun(_brackets.Count, Plan[_brackets.Count % Plan.Count]);
+            current = new BracketRun(Plan[_brackets.Count % Plan.Count]);
             _brackets.Add(current);
         }
 
@@ -183,10 +183,8 @@ public sealed class HyperbandScheduler : ITrialScheduler
         return stopped;
     }
 
-    private sealed class BracketRun(int index, Bracket plan)
+    private sealed class BracketRun(Bracket plan)
     {
-        public int Index { get; } = index;
-
         public Bracket Plan { get; } = plan;
 
         /// <summary>The rung the bracket's live trials are heading for.</summary>

@@ -30,9 +30,6 @@ public sealed class SearcherJournal : ISearcher
 
     public bool LearnsFromResults => _inner.LearnsFromResults;
 
-    /// <summary>Events recorded since this journal was made (not counting a replay).</summary>
-    public long Events { get; private set; }
-
     public bool TrySuggest(string trialId, out TrialConfig config)
     {
         if (!_inner.TrySuggest(trialId, out config))
@@ -154,7 +151,6 @@ public sealed class SearcherJournal : ISearcher
 
     private void Write(string kind, string trialId, Action<Utf8JsonWriter> body)
     {
-        Events++;
         if (_log is null)
         {
             return;

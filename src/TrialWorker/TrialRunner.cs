@@ -20,6 +20,7 @@ public sealed partial class TrialRunner(
     TrainableRegistry registry,
     TrialProcessSupervisor processes,
     CheckpointStore checkpoints,
+    Plugins.TrainableAssemblyCache assemblies,
     TimeProvider time,
     ILogger<TrialRunner> logger)
 {
@@ -30,6 +31,22 @@ public sealed partial class TrialRunner(
         try
         {
             await assignment.Trial.StartedAsync(workerId, assignment.Attempt);
+            switch (assignment.Custom)
+            {
+                case { IsCommand: true }:
+                    return await processes.RunAsync(assignment, placement, cancellationToken);
+                case { } library:
+                    var loaded = assemblies.Acquire(assignment.ExperimentId, library);
+                    try
+                    {
+                        return await RunHereAsync(loaded, assignment, placement, cancellationToken);
+                    }
+                    finally
+                    {
+                        assemblies.Release(assignment.ExperimentId);
+                    }
+            }
+
             if (!registry.TryGet(assignment.Trainable, out var descriptor))
             {
                 throw new InvalidOperationException($"worker {workerId} has no trainable '{assignment.Trainable}' (it has: {string.Join(", ", registry.Names)})");
@@ -42,6 +59,10 @@ public sealed partial class TrialRunner(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return new TrialOutcome(TrialOutcomeKind.Stopped, null, iteration);
+        }
+        catch (TrainableLoadException ex)
+        {
+            return new TrialOutcome(TrialOutcomeKind.Failed, ex.Message, iteration);
         }
         catch (Exception ex)
         {

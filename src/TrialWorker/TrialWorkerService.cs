@@ -15,6 +15,7 @@ namespace Tuner.Worker;
 public sealed partial class TrialWorkerService(
     IGrainFactory grains,
     TrialRunner runner,
+    Plugins.TrainableAssemblyCache assemblies,
     WorkerOptions options,
     TimeProvider time,
     ILogger<TrialWorkerService> logger) : BackgroundService, ITrialWorker
@@ -88,6 +89,12 @@ public sealed partial class TrialWorkerService(
 
             await runner.ReportOutcomeAsync(assignment, outcome);
         });
+        return Task.CompletedTask;
+    }
+
+    public Task ExperimentEndedAsync(string experimentId)
+    {
+        assemblies.ExperimentEnded(experimentId);
         return Task.CompletedTask;
     }
 

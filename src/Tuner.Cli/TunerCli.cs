@@ -28,6 +28,24 @@ public static class TunerCli
                 .WithDescription("Describe a spec's search space: dimensions, size, the samples a coverage needs, the scheduler's plan, and whether the budget is too small")
                 .WithExample("space", "examples/gestures-gru.yaml")
                 .WithExample("space", "examples/gestures-gru.yaml", "--json");
+            config.AddCommand<Commands.Remote.SubmitCommand>("submit")
+                .WithDescription("Start an experiment on a Scheduler.Silo (--server) and print its id")
+                .WithExample("submit", "examples/branin-random.yaml", "--watch");
+            config.AddCommand<Commands.Remote.WatchCommand>("watch")
+                .WithDescription("Show a live table of an experiment on the server until it ends")
+                .WithExample("watch", "branin-random-20261127T120000-a1b2c3");
+            config.AddCommand<Commands.Remote.StatusCommand>("status")
+                .WithDescription("List the server's experiments, or show one with its trials")
+                .WithExample("status");
+            config.AddCommand<Commands.Remote.StopCommand>("stop")
+                .WithDescription("Stop an experiment on the server (or one trial with --trial)")
+                .WithExample("stop", "branin-random-20261127T120000-a1b2c3");
+            config.AddCommand<Commands.Remote.ResumeCommand>("resume")
+                .WithDescription("Continue a stopped experiment; interrupted trials resume from their checkpoints")
+                .WithExample("resume", "branin-random-20261127T120000-a1b2c3");
+            config.AddCommand<Commands.Remote.ResultsCommand>("results")
+                .WithDescription("Every trial's config and last metrics, and the best, as a table, CSV or JSON")
+                .WithExample("results", "branin-random-20261127T120000-a1b2c3", "--format", "csv", "--output", "results.csv");
             config.SetExceptionHandler((ex, _) =>
             {
                 console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");

@@ -23,7 +23,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private InProcessTestCluster? _cluster;
 
-    public TunerClient Client { get; private set; } = null!;
+    public ClusterTunerClient Client { get; private set; } = null!;
 
     public IGrainFactory Grains => _cluster!.Client;
 
@@ -51,7 +51,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();
-        Client = new TunerClient(_cluster.Client) { PollInterval = TimeSpan.FromMilliseconds(20) };
+        Client = new ClusterTunerClient(_cluster.Client) { PollInterval = TimeSpan.FromMilliseconds(20) };
     }
 
     public async ValueTask DisposeAsync()

@@ -271,7 +271,7 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
             var worker = Assert.Single(resources.Workers, w => w.Info.WorkerId == "test-worker");
             Assert.True(worker.CpuUsed <= ClusterFixture.WorkerCpuSlots, $"{worker.CpuUsed} CPU slots in use of {ClusterFixture.WorkerCpuSlots}");
             sawQueue |= resources.Queued > 0;
-            snapshot = await cluster.Client.GetAsync(id);
+            snapshot = await cluster.Client.GetAsync(id, 20, TestContext.Current.CancellationToken);
             Assert.True(snapshot.Count(TrialStatus.Running) <= 2, $"{snapshot.Count(TrialStatus.Running)} trials running on 2 slots");
             await Task.Delay(10, Ct);
         }
@@ -386,7 +386,7 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
         var spec = Sleep("lifecycle-user-stop", samples: 10, seconds: 0.02, reports: 100_000);
         var id = await cluster.Client.StartAsync(spec, cluster.OutputRoot);
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await cluster.Client.GetAsync(id)).ResultsReported < 5)
+        while ((await cluster.Client.GetAsync(id, 20, TestContext.Current.CancellationToken)).ResultsReported < 5)
         {
             Assert.True(DateTime.UtcNow < deadline, "no results within 30 s");
             await Task.Delay(10, Ct);

@@ -61,7 +61,7 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
         SharedData.UseForProcess();
         const int Epochs = 6;
         var id = await cluster.Client.StartAsync(Gestures("process-kill", 2, Epochs, checkpointFrequency: 1, maxFailures: 1), cluster.OutputRoot);
-        var snapshot = await cluster.Client.GetAsync(id);
+        var snapshot = await cluster.Client.GetAsync(id, 20, TestContext.Current.CancellationToken);
         var dir = snapshot.OutputDirectory!;
 
         // Once t00001 has reported two epochs and checkpointed at least one, it is training the next: kill it there.
@@ -132,7 +132,7 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
 
         // No periodic checkpoints: whatever checkpoint there is, SIGTERM made.
         var id = await cluster.Client.StartAsync(Gestures("process-stop", 1, epochs: 100, checkpointFrequency: 0), cluster.OutputRoot);
-        var dir = (await cluster.Client.GetAsync(id)).OutputDirectory!;
+        var dir = (await cluster.Client.GetAsync(id, 20, TestContext.Current.CancellationToken)).OutputDirectory!;
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (RunFolder.Iterations(dir, "t00001").Count < 1)
         {

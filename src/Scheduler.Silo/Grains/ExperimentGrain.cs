@@ -42,8 +42,20 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private IGrainTimer? _budgetTimer;
     private TaskCompletionSource? _allEnded;
     private bool _published;
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastDocumentUpdate;
+
+    // What happened, in order, for watchers (ReadEventsAsync); the oldest go when too many are held.
+    private readonly List<ExperimentEvent> _events = [];
+    private long _firstHeld = 1;
+    private long _nextPosition = 1;
+    private TaskCompletionSource _eventAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const int EventsHeld = 200_000;
+
+    // Set while the user's stop ends the experiment: the trials it interrupts, to resume if the experiment is.
+    private HashSet<string>? _interrupted;
+    private HashSet<string> _interruptedPaused = new(StringComparer.Ordinal);
+    private readonly Queue<string> _resuming = new();
 
     // The answers to reports, made once: reports are the hot path.
     private static readonly Task<TrialCommand> Continue = Task.FromResult(TrialCommand.Continue);
@@ -59,10 +71,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     {
         if (_spec is not null)
         {
-            throw new InvalidOperationException($"experiment {Id} was already started");
+            // Submitting again (a client's retry) is harmless; another spec under the same id is not.
+            return SpecWriter.ToJson(_spec) == SpecWriter.ToJson(submission.Spec)
+                ? Snapshot(20)
+                : throw new TunerRequestException(RequestFailure.AlreadyExists, $"experiment {Id} already exists with another spec");
         }
 
-        var errors = SpecValidator.Validate(submission.Spec, registry);
+        var errors = SpecValidator.Validate(submission.Spec, registry).Concat(CheckCustomTrainable(submission.Spec)).ToList();
         if (errors.Count > 0)
         {
             throw new ExperimentRejectedException(errors);
@@ -88,9 +103,171 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                 new GrainTimerCreationOptions(TimeSpan.FromSeconds(budget), Timeout.InfiniteTimeSpan) { Interleave = true });
         }
 
+        await GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).RegisterAsync(new ExperimentListing(Id, _spec.Name, _startedAt));
+        Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: "started");
         UpdateDocument();
         await FillAsync();
         return Snapshot(20);
+    }
+
+    /// <summary>
+    /// A custom trainable's paths must be absolute (they are read on the workers); an assembly this
+    /// host can see is loaded once now, so that a missing type or version conflict fails the
+    /// submission rather than every trial.
+    /// </summary>
+    private static IEnumerable<SpecError> CheckCustomTrainable(ExperimentSpec spec)
+    {
+        switch (spec.Custom)
+        {
+            case { IsCommand: true, WorkingDir: { } dir } when !Path.IsPathFullyQualified(dir):
+                yield return new SpecError("trainable.working_dir", $"'{dir}' is relative; the client resolves it against the spec's folder, a request must give it absolute");
+                break;
+            case { IsCommand: false, Assembly: { } assembly } custom when SpecValidator.Validate(spec with { Custom = custom }).All(e => !e.Path.StartsWith("trainable", StringComparison.Ordinal)):
+                SpecError? error = null;
+                try
+                {
+                    if (!Path.IsPathFullyQualified(assembly) || File.Exists(assembly))
+                    {
+                        TrainableAssembly.Probe(custom, out _);
+                    }
+                }
+                catch (TrainableLoadException ex)
+                {
+                    error = new SpecError(ex.Field, ex.Reason);
+                }
+
+                if (error is not null)
+                {
+                    yield return error;
+                }
+
+                break;
+        }
+    }
+
+    public async Task<ExperimentSnapshot> ResumeAsync()
+    {
+        var spec = _spec ?? throw new TunerRequestException(RequestFailure.NotFound, $"experiment {Id} does not exist");
+        if (!_published || _status != ExperimentStatus.Stopped)
+        {
+            throw new TunerRequestException(RequestFailure.FailedPrecondition, _published
+                ? $"experiment {Id} ended {_status.ToWire()}; only a stopped experiment can be resumed"
+                : $"experiment {Id} is still running");
+        }
+
+        _finishing = false;
+        _published = false;
+        _ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _status = ExperimentStatus.Running;
+        _statusReason = null;
+        var ranFor = (_endedAt ?? _startedAt) - _startedAt;
+        _endedAt = null;
+        foreach (var entry in (_interrupted ?? []).Select(id => _trials[id]).OrderBy(t => t.Index))
+        {
+            await entry.Grain!.ReopenAsync();
+            entry.Reason = null;
+            SetStatus(entry, TrialStatus.Paused, "the experiment was stopped; resumes with it");
+            if (_interruptedPaused.Contains(entry.TrialId))
+            {
+                // Paused by the scheduler before the stop: the scheduler resumes it when it chooses.
+                _paused.Add(entry.TrialId);
+            }
+            else
+            {
+                _resuming.Enqueue(entry.TrialId);
+            }
+        }
+
+        _interrupted = null;
+        _interruptedPaused = new HashSet<string>(StringComparer.Ordinal);
+        if (spec.Stop.TimeBudgetS is { } budget)
+        {
+            var left = TimeSpan.FromSeconds(budget) - ranFor;
+            _budgetTimer = this.RegisterGrainTimer(
+                static (grain, _) => grain.OnTimeBudgetAsync(),
+                this,
+                new GrainTimerCreationOptions(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+
+        LogResumed(logger, Id, _resuming.Count + _paused.Count);
+        Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: "resumed");
+        UpdateDocument();
+        await FillAsync();
+        return Snapshot(20);
+    }
+
+    public async Task StopTrialAsync(string trialId, string reason)
+    {
+        var entry = Entry(trialId);
+        if (entry.Status.IsFinal() || _finishing)
+        {
+            return;
+        }
+
+        entry.Reason = reason;
+        Decide(entry, "stop", reason);
+        if (entry.Status == TrialStatus.Paused)
+        {
+            RecordEnd(entry, TrialStatus.Terminated, reason);
+            await entry.Grain!.StopAsync(reason);
+            UpdateDocument();
+            await FillAsync();
+            return;
+        }
+
+        await entry.Grain!.StopAsync(reason);
+    }
+
+    public Task<ExperimentSpec?> GetSpecAsync() => Task.FromResult(_spec);
+
+    public Task<TrialInfo> GetTrialAsync(string trialId) => Entry(trialId).Grain!.GetAsync();
+
+    private TrialEntry Entry(string trialId) =>
+        _spec is null ? throw new TunerRequestException(RequestFailure.NotFound, $"experiment {Id} does not exist")
+        : _trials.TryGetValue(trialId, out var entry) ? entry
+        : throw new TunerRequestException(RequestFailure.NotFound, $"experiment {Id} has no trial '{trialId}' (it has {_trials.Count}: t00001 to t{_trials.Count:D5})");
+
+    public async Task<EventPage> ReadEventsAsync(long after, int max, TimeSpan wait)
+    {
+        if (_spec is null)
+        {
+            throw new TunerRequestException(RequestFailure.NotFound, $"experiment {Id} does not exist");
+        }
+
+        if (after >= _nextPosition - 1 && !_published)
+        {
+            var added = _eventAdded.Task;
+            await Task.WhenAny(added, Task.Delay(wait, time));
+        }
+
+        var start = (int)Math.Clamp(after + 1 - _firstHeld, 0, _events.Count);
+        var events = _events.GetRange(start, Math.Min(Math.Clamp(max, 1, 10_000), _events.Count - start));
+        var last = _nextPosition - 1;
+        var ended = _published && (events.Count == 0 ? after >= last : events[^1].Position == last);
+        return new EventPage(events, ended, _firstHeld, last);
+    }
+
+    private void Emit(
+        ExperimentEventKind kind,
+        string? trialId = null,
+        TrialStatus? trialStatus = null,
+        TrialResult? result = null,
+        TrialConfig? config = null,
+        string? action = null,
+        string? message = null,
+        ExperimentStatus? experimentStatus = null)
+    {
+        _events.Add(new ExperimentEvent(_nextPosition++, time.GetUtcNow(), kind, trialId, trialStatus, result, config, action, message, experimentStatus));
+        if (_events.Count > EventsHeld)
+        {
+            var drop = _events.Count - (EventsHeld * 3 / 4);
+            _events.RemoveRange(0, drop);
+            _firstHeld += drop;
+        }
+
+        var added = _eventAdded;
+        _eventAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        added.TrySetResult();
     }
 
     public Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows) => Task.FromResult(Snapshot(maxRows));
@@ -145,6 +322,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         _results++;
         _writer!.Append(trialId, result);
+        Emit(ExperimentEventKind.Result, trialId, result: result);
         entry.Iteration = result.TrainingIteration;
         entry.Grain!.ResultRecordedAsync(result).Ignore();
         if (result.GetMetric(spec.Metric) is not { } value)
@@ -273,6 +451,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         var decision = new TrialDecision(entry.Iteration, action, reason);
         (entry.Decisions ??= []).Add(decision);
         _writer!.Decision(entry.TrialId, decision);
+        Emit(ExperimentEventKind.Decision, entry.TrialId, action: action, message: reason);
     }
 
     /// <summary>A trial's end, whoever ended it: counted, written, and told to the scheduler and the searcher.</summary>
@@ -282,6 +461,12 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         _paused.Remove(entry.TrialId);
         entry.Diagnosis = entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
         _writer!.TrialEnded(entry.TrialId, status == TrialStatus.Error ? entry.Reason : null);
+        if (_interrupted?.Contains(entry.TrialId) == true && status == TrialStatus.Terminated)
+        {
+            // Interrupted by the user's stop: the scheduler and the searcher go on with it if the experiment is resumed.
+            return;
+        }
+
         _scheduler!.OnTrialComplete(entry.TrialId);
         _searcher!.OnTrialComplete(entry.TrialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
         if (status == TrialStatus.Error)
@@ -328,6 +513,12 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                     break;
                 }
 
+                if (_resuming.TryDequeue(out var interrupted))
+                {
+                    await ResumeAsync(_trials[interrupted], SchedulerChoice.Resume(interrupted, "resumed with the experiment"));
+                    continue;
+                }
+
                 var choice = _scheduler.ChooseTrialToRun(state);
                 if (choice.Kind == ChoiceKind.Resume && choice.TrialId is { } resumed && _paused.Contains(resumed))
                 {
@@ -366,7 +557,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _filling = false;
         }
 
-        if (!_finishing && _live == 0 && _paused.Count == 0 && _searcher!.IsExhausted)
+        if (!_finishing && _live == 0 && _paused.Count == 0 && _resuming.Count == 0 && _searcher!.IsExhausted)
         {
             await EndAsync(ExperimentStatus.Completed, null);
         }
@@ -387,6 +578,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         Count(TrialStatus.Pending, +1);
         _live++;
         _writer!.TrialCreated(trialId, config);
+        Emit(ExperimentEventKind.TrialCreated, trialId, TrialStatus.Pending, config: config);
         _scheduler!.OnTrialAdd(trialId, config);
         var assignment = new TrialAssignment(
             Id,
@@ -401,7 +593,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             spec.Checkpoint.Keep,
             null,
             entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
-            this.AsReference<IExperimentGrain>());
+            this.AsReference<IExperimentGrain>(),
+            spec.Custom);
         await entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures);
         return true;
     }
@@ -426,6 +619,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         {
             entry.Config = config;
             _writer!.ConfigChanged(entry.TrialId, config);
+            Emit(ExperimentEventKind.ConfigChanged, entry.TrialId, config: config);
         }
 
         if (restoreFrom is not null)
@@ -523,6 +717,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         _finishing = true;
         _budgetTimer?.Dispose();
         _statusReason = reason;
+        _resuming.Clear();
+        if (status == ExperimentStatus.Stopped)
+        {
+            _interrupted = _trials.Values.Where(t => !t.Status.IsFinal()).Select(t => t.TrialId).ToHashSet(StringComparer.Ordinal);
+            _interruptedPaused = _paused.ToHashSet(StringComparer.Ordinal);
+        }
+
         if (_live > 0)
         {
             _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -558,7 +759,15 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         UpdateDocument();
         try
         {
-            await _writer!.DisposeAsync();
+            if (status == ExperimentStatus.Stopped)
+            {
+                // Everything written, the folder kept open: a stopped experiment may be resumed.
+                _writer!.Flush(force: true);
+            }
+            else
+            {
+                await _writer!.DisposeAsync();
+            }
         }
         catch (IOException ex)
         {
@@ -570,6 +779,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         _published = true;
         _ended.TrySetResult();
+        Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason);
+        GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey).ExperimentEndedAsync(Id).Ignore();
         LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
     }
 
@@ -577,10 +788,16 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     {
         Count(entry.Status, -1);
         Count(status, +1);
+        var changed = entry.Status != status;
         entry.Status = status;
         if (reason is not null)
         {
             entry.Reason = reason;
+        }
+
+        if (changed)
+        {
+            Emit(ExperimentEventKind.TrialStatus, entry.TrialId, status, message: reason ?? (status.IsFinal() ? entry.Reason : null));
         }
     }
 
@@ -657,6 +874,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} ended {Status} ({Reason}): {Terminated} terminated, {Errors} errors")]
     private static partial void LogEnded(ILogger logger, string experimentId, string status, string? reason, int terminated, int errors);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} resumed with {Trials} interrupted trial(s)")]
+    private static partial void LogResumed(ILogger logger, string experimentId, int trials);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {ExperimentId} could not write its results")]
     private static partial void LogWriteFailed(ILogger logger, string experimentId, Exception exception);

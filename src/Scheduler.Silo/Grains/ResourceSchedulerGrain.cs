@@ -79,6 +79,24 @@ public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrai
         return false;
     }
 
+    public async Task ExperimentEndedAsync(string experimentId)
+    {
+        foreach (var worker in _workers.Values.ToList())
+        {
+            try
+            {
+                await worker.Reference.ExperimentEndedAsync(experimentId);
+            }
+            catch (Exception ex)
+            {
+                LogNotifyFailed(logger, worker.Info.WorkerId, experimentId, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} did not hear that experiment {ExperimentId} ended")]
+    private static partial void LogNotifyFailed(ILogger logger, string workerId, string experimentId, Exception exception);
+
     public Task<ClusterResources> GetResourcesAsync() => Task.FromResult(new ClusterResources(
         _workers.Values.Select(w => new WorkerUsage(w.Info, w.CpuUsed, w.GpuUsed, w.Trials)).ToList(),
         _queue.Count));

@@ -171,6 +171,19 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         }
     }
 
+    public Task ReopenAsync()
+    {
+        EnsureInitialized();
+        if (_status is TrialStatus.Terminated or TrialStatus.Paused)
+        {
+            _status = TrialStatus.Paused;
+            _stopRequested = null;
+            _statusReason = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<TrialInfo> GetAsync()
     {
         EnsureInitialized();

@@ -191,7 +191,9 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
 
         var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(assignment.CheckpointRoot))!, $"stderr.attempt{assignment.Attempt}.log");
         await File.WriteAllLinesAsync(log, lines, CancellationToken.None);
-        var last = lines.LastOrDefault(l => !string.IsNullOrWhiteSpace(l))?.Trim();
+        // Our own trial host prints one summary line; a user's command gets the tail of its standard error.
+        var tail = string.Join('\n', lines.Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(assignment.Custom is null ? 1 : 5).Select(l => l.TrimEnd()));
+        var last = tail.Length == 0 ? null : tail.Trim();
 
         // 128 + n: the shell's way of saying "killed by signal n" (137 = SIGKILL, e.g. the out-of-memory killer).
         var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
@@ -200,14 +202,16 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
 
     private Process Start(TrialAssignment assignment, TrialPlacement placement, string configFile)
     {
-        var (program, arguments) = options.TrialProcessCommand();
+        // A command trainable is the user's own program; otherwise our tuner-trial host.
+        var custom = assignment.Custom is { IsCommand: true } c ? c : null;
+        var (program, arguments) = custom is null ? options.TrialProcessCommand() : (custom.Command![0], custom.Command.Skip(1).ToArray());
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = false,
             UseShellExecute = false,
-            WorkingDirectory = assignment.CheckpointRoot,
+            WorkingDirectory = custom?.WorkingDir ?? assignment.CheckpointRoot,
         };
         foreach (var argument in arguments)
         {
@@ -215,6 +219,11 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
         }
 
         var env = start.Environment;
+        foreach (var (name, value) in custom?.Env ?? new Dictionary<string, string>())
+        {
+            env[name] = value;
+        }
+
         env[P.ConfigFileVariable] = configFile;
         env[P.TrialIdVariable] = assignment.TrialId;
         env[P.CheckpointDirVariable] = assignment.CheckpointRoot;
@@ -232,7 +241,14 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
         env["CUDA_VISIBLE_DEVICES"] = placement.Gpus.Count > 0 ? string.Join(',', placement.Gpus) : string.Empty;
         env["OMP_NUM_THREADS"] = I(placement.Threads);
         env["MKL_NUM_THREADS"] = I(placement.Threads);
-        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"could not start '{program}' in {start.WorkingDirectory}: {ex.Message}", ex);
+        }
     }
 
     private static string I(long value) => value.ToString(CultureInfo.InvariantCulture);

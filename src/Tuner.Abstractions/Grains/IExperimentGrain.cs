@@ -26,6 +26,32 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("Stop")]
     Task StopAsync(string reason);
 
+    /// <summary>
+    /// Continues a stopped experiment: the trials the stop interrupted resume from their last
+    /// checkpoints and the searcher goes on where it was.
+    /// </summary>
+    [Alias("Resume")]
+    Task<ExperimentSnapshot> ResumeAsync();
+
+    /// <summary>Stops one trial on the user's request (recorded as a decision); stopping an ended trial does nothing.</summary>
+    [Alias("StopTrial")]
+    Task StopTrialAsync(string trialId, string reason);
+
+    /// <summary>The trial's state as its grain holds it.</summary>
+    [Alias("GetTrial"), AlwaysInterleave]
+    Task<TrialInfo> GetTrialAsync(string trialId);
+
+    /// <summary>
+    /// Events after position <paramref name="after"/>, at most <paramref name="max"/>; waits up to
+    /// <paramref name="wait"/> for one when there is none yet and the experiment still runs.
+    /// </summary>
+    [Alias("ReadEvents"), AlwaysInterleave]
+    Task<EventPage> ReadEventsAsync(long after, int max, TimeSpan wait);
+
+    /// <summary>The spec the experiment runs, or null when no experiment was started under this id.</summary>
+    [Alias("GetSpec"), AlwaysInterleave]
+    Task<Tuner.Core.Spec.ExperimentSpec?> GetSpecAsync();
+
     [Alias("OnTrialStarted"), OneWay]
     Task OnTrialStartedAsync(string trialId, string workerId);
 

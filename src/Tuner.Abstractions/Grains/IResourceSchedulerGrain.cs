@@ -30,6 +30,10 @@ public interface IResourceSchedulerGrain : IGrainWithIntegerKey
     [Alias("Cancel")]
     Task<bool> CancelAsync(string trialKey, string reason);
 
+    /// <summary>Tells every worker that an experiment has ended.</summary>
+    [Alias("ExperimentEnded"), OneWay]
+    Task ExperimentEndedAsync(string experimentId);
+
     [Alias("GetResources"), AlwaysInterleave]
     Task<ClusterResources> GetResourcesAsync();
 }

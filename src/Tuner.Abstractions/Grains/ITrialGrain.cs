@@ -42,6 +42,10 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Stop"), AlwaysInterleave]
     Task StopAsync(string reason);
 
+    /// <summary>A trial the experiment's stop ended goes back to PAUSED, for the resumed experiment to resume it.</summary>
+    [Alias("Reopen")]
+    Task ReopenAsync();
+
     [Alias("Get"), AlwaysInterleave]
     Task<TrialInfo> GetAsync();
 }

@@ -17,4 +17,8 @@ public interface ITrialWorker : IGrainObserver
     /// <summary>Cancels a running trial; it reports its outcome to its trial grain.</summary>
     [Alias("StopTrial")]
     Task StopTrialAsync(string trialKey, string reason);
+
+    /// <summary>The experiment has ended: what the worker holds for it (a custom trainable's assembly) can go.</summary>
+    [Alias("ExperimentEnded")]
+    Task ExperimentEndedAsync(string experimentId);
 }

@@ -27,7 +27,8 @@ public sealed record TrialAssignment(
     [property: Id(9)] int CheckpointKeep,
     [property: Id(10)] CheckpointRef? RestoreFrom,
     [property: Id(11)] Grains.ITrialGrain Trial,
-    [property: Id(12)] Grains.IExperimentGrain Experiment)
+    [property: Id(12)] Grains.IExperimentGrain Experiment,
+    [property: Id(13)] CustomTrainableSpec? Custom = null)
 {
     /// <summary>The trial grain's key: unique across experiments.</summary>
     public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);
@@ -134,4 +135,88 @@ public sealed record ExperimentSnapshot(
     public int Count(TrialStatus status) => StateCounts.TryGetValue(status, out var n) ? n : 0;
 
     public bool IsFinal => Status != ExperimentStatus.Running;
+}
+
+/// <summary>What happened in an experiment, in order: <see cref="ExperimentEvent.Position"/> counts from 1 and never repeats.</summary>
+[GenerateSerializer, Alias("Tuner.ExperimentEventKind")]
+public enum ExperimentEventKind
+{
+    /// <summary>The experiment started, ended, or was resumed (<see cref="ExperimentEvent.ExperimentStatus"/>).</summary>
+    ExperimentStatus,
+
+    /// <summary>A trial was created with <see cref="ExperimentEvent.Config"/>.</summary>
+    TrialCreated,
+
+    /// <summary>A trial changed state (<see cref="ExperimentEvent.TrialStatus"/>, with the reason in <see cref="ExperimentEvent.Message"/>).</summary>
+    TrialStatus,
+
+    /// <summary>A trial's result was recorded.</summary>
+    Result,
+
+    /// <summary>The scheduler, a stop rule or the user decided about a trial (<see cref="ExperimentEvent.Action"/>: pause, stop, resume, exploit).</summary>
+    Decision,
+
+    /// <summary>A trial's config changed (population-based training's explore).</summary>
+    ConfigChanged,
+}
+
+[GenerateSerializer, Immutable, Alias("Tuner.ExperimentEvent")]
+public sealed record ExperimentEvent(
+    [property: Id(0)] long Position,
+    [property: Id(1)] DateTimeOffset Time,
+    [property: Id(2)] ExperimentEventKind Kind,
+    [property: Id(3)] string? TrialId = null,
+    [property: Id(4)] TrialStatus? TrialStatus = null,
+    [property: Id(5)] TrialResult? Result = null,
+    [property: Id(6)] TrialConfig? Config = null,
+    [property: Id(7)] string? Action = null,
+    [property: Id(8)] string? Message = null,
+    [property: Id(9)] ExperimentStatus? ExperimentStatus = null);
+
+/// <summary>
+/// Events after a position. <see cref="Ended"/>: the experiment has ended and nothing follows the last
+/// one. <see cref="FirstHeld"/>: the oldest position still held; a reader further back has missed events.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Tuner.EventPage")]
+public sealed record EventPage([property: Id(0)] IReadOnlyList<ExperimentEvent> Events, [property: Id(1)] bool Ended, [property: Id(2)] long FirstHeld, [property: Id(3)] long LastPosition);
+
+/// <summary>An experiment the cluster knows.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.ExperimentListing")]
+public sealed record ExperimentListing([property: Id(0)] string ExperimentId, [property: Id(1)] string Name, [property: Id(2)] DateTimeOffset Created);
+
+/// <summary>Why a request to an experiment or trial could not be served.</summary>
+[GenerateSerializer, Alias("Tuner.RequestFailure")]
+public enum RequestFailure
+{
+    NotFound,
+    FailedPrecondition,
+    AlreadyExists,
+}
+
+/// <summary>A request named something that does not exist, or asked for what its state does not allow.</summary>
+[GenerateSerializer, Alias("Tuner.TunerRequestException")]
+public sealed class TunerRequestException : Exception
+{
+    public TunerRequestException()
+    {
+    }
+
+    public TunerRequestException(string message)
+        : base(message)
+    {
+    }
+
+    public TunerRequestException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public TunerRequestException(RequestFailure failure, string message)
+        : base(message)
+    {
+        Failure = failure;
+    }
+
+    [Id(0)]
+    public RequestFailure Failure { get; init; }
 }

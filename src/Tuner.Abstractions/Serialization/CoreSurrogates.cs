@@ -188,3 +188,37 @@ public sealed class TrialConfigCopier : Orleans.Serialization.Cloning.ShallowCop
 
 [RegisterCopier]
 public sealed class BestTrialCopier : Orleans.Serialization.Cloning.ShallowCopier<BestTrial>;
+
+[GenerateSerializer, Immutable, Alias("Tuner.CustomTrainableSpec")]
+public struct CustomTrainableSpecSurrogate
+{
+    [Id(0)] public string? Assembly;
+    [Id(1)] public string? Type;
+    [Id(2)] public string[]? Command;
+    [Id(3)] public string? WorkingDir;
+    [Id(4)] public string[] EnvNames;
+    [Id(5)] public string[] EnvValues;
+}
+
+[RegisterConverter]
+public sealed class CustomTrainableSpecConverter : IConverter<CustomTrainableSpec, CustomTrainableSpecSurrogate>
+{
+    public CustomTrainableSpec ConvertFromSurrogate(in CustomTrainableSpecSurrogate surrogate) => new()
+    {
+        Assembly = surrogate.Assembly,
+        Type = surrogate.Type,
+        Command = surrogate.Command,
+        WorkingDir = surrogate.WorkingDir,
+        Env = (surrogate.EnvNames ?? []).Zip(surrogate.EnvValues ?? []).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal),
+    };
+
+    public CustomTrainableSpecSurrogate ConvertToSurrogate(in CustomTrainableSpec value) => new()
+    {
+        Assembly = value.Assembly,
+        Type = value.Type,
+        Command = value.Command?.ToArray(),
+        WorkingDir = value.WorkingDir,
+        EnvNames = [.. value.Env.Keys],
+        EnvValues = [.. value.Env.Values],
+    };
+}

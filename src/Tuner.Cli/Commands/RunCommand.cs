@@ -119,7 +119,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         }
 
         // Every row for the summary: failures and learning-rate advice may be anywhere in the table.
-        final = await client.GetAsync(id, final.StateCounts.Values.Sum());
+        final = await client.GetAsync(id, final.StateCounts.Values.Sum(), CancellationToken.None);
 
         ExperimentView.PrintSummary(console, final);
         return final switch

@@ -13,19 +13,24 @@ public static class ExperimentView
     private const int MaxParamColumns = 6;
 
     /// <summary>The live view: a status line, the best trial so far, and a table of trials (running first).</summary>
-    public static IRenderable Render(ExperimentSnapshot s, ExperimentSpec spec)
+    public static IRenderable Render(ExperimentSnapshot s, ExperimentSpec spec) => Render(s, spec.Space.Names);
+
+    /// <summary>The same view for an experiment known only from the service: its columns from the trials' configs.</summary>
+    public static IRenderable Render(ExperimentSnapshot s) => Render(s, s.Rows.SelectMany(r => r.Config.Keys).Distinct());
+
+    private static IRenderable Render(ExperimentSnapshot s, IEnumerable<string> parameters)
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("Trial");
         table.AddColumn("Status");
-        var paramNames = spec.Space.Names.Take(MaxParamColumns).ToList();
+        var paramNames = parameters.Take(MaxParamColumns).ToList();
         foreach (var name in paramNames)
         {
             table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
         }
 
         table.AddColumn(new TableColumn("Iter").RightAligned());
-        table.AddColumn(new TableColumn(Markup.Escape(spec.Metric)).RightAligned());
+        table.AddColumn(new TableColumn(Markup.Escape(s.Metric)).RightAligned());
         foreach (var row in s.Rows)
         {
             var cells = new List<IRenderable>

@@ -20,10 +20,13 @@ public sealed class EmbeddedTuner : IAsyncDisposable
     private EmbeddedTuner(IHost host)
     {
         _host = host;
-        Client = new TunerClient(host.Services.GetRequiredService<IGrainFactory>());
+        Client = new ClusterTunerClient(host.Services.GetRequiredService<IGrainFactory>());
     }
 
-    public TunerClient Client { get; }
+    public ClusterTunerClient Client { get; }
+
+    /// <summary>The host's services: the worker, its assembly cache, the grain factory.</summary>
+    public IServiceProvider Services => _host.Services;
 
     public static async Task<EmbeddedTuner> StartAsync(EmbeddedTunerOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -36,6 +39,7 @@ public sealed class EmbeddedTuner : IAsyncDisposable
 
         // Workstation GC is deliberate for a command-line process; the silo's advice to use server GC is not for us.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", Microsoft.Extensions.Logging.LogLevel.Error);
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "tuner-embedded", clusterId: $"embedded-{Environment.ProcessId}");

@@ -11,4 +11,7 @@ public sealed class EmbeddedTunerOptions
 
     /// <summary>The least severe Orleans and Tuner log level written to the console; operators' logs stay quiet by default.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    /// <summary>More logging setup (a provider of one's own, filters), applied after the console logger.</summary>
+    public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; set; }
 }

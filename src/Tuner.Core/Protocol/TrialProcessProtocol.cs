@@ -148,7 +148,9 @@ public static class TrialProcessProtocol
         _ => null,
     };
 
-    private static JsonDocument Object(string line, string prefix)
+    private static readonly System.Text.RegularExpressions.Regex BareLiteral = new(@"(?<=[:\[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])");
+
+    private static JsonDocument Object(string line, string prefix, bool bareLiteralsQuoted = false)
     {
         try
         {
@@ -159,6 +161,11 @@ public static class TrialProcessProtocol
             }
 
             doc.Dispose();
+        }
+        catch (JsonException) when (!bareLiteralsQuoted && BareLiteral.IsMatch(line))
+        {
+            // Python's json.dumps writes NaN and infinities as bare NaN / Infinity: read them as the numbers they mean.
+            return Object(prefix + BareLiteral.Replace(line[prefix.Length..], "\"$1\""), prefix, bareLiteralsQuoted: true);
         }
         catch (JsonException)
         {

@@ -94,7 +94,7 @@ public static class ResultJson
         }
 
         w.WritePropertyName("spec");
-        SpecWriter.Write(w, doc.Spec);
+        SpecWriter.Write(w, doc.Spec.Redacted());
         w.WriteStartArray("trials");
         foreach (var t in doc.Trials)
         {

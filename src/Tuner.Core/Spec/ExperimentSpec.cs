@@ -17,8 +17,14 @@ public sealed record ExperimentSpec
 {
     public required string Name { get; init; }
 
-    /// <summary>The name of a registered trainable (<c>branin</c>, <c>hartmann6</c>, <c>sleep</c>, <c>noop</c>, ...).</summary>
+    /// <summary>
+    /// The name of a registered trainable (<c>branin</c>, <c>hartmann6</c>, <c>sleep</c>, <c>noop</c>, ...); for a
+    /// <see cref="Custom"/> trainable, a name for it shown in tables (its type, or its program's file name).
+    /// </summary>
     public required string Trainable { get; init; }
+
+    /// <summary>The user's own trainable: a .NET type in an assembly, or a command; null for a registered one.</summary>
+    public CustomTrainableSpec? Custom { get; init; }
 
     /// <summary>Fixed values passed to every trial, merged with the sampled ones.</summary>
     public TrialConfig Params { get; init; } = TrialConfig.Empty;
@@ -45,6 +51,9 @@ public sealed record ExperimentSpec
     public CheckpointSpec Checkpoint { get; init; } = new();
 
     public SearchSpace Space { get; init; } = [];
+
+    /// <summary>This spec with the values of the command trainable's environment hidden: what results, logs and the API show.</summary>
+    public ExperimentSpec Redacted() => Custom is { Env.Count: > 0 } custom ? this with { Custom = custom.Redacted() } : this;
 
     /// <summary>True when a smaller value of the metric is better.</summary>
     public bool IsBetter(double candidate, double incumbent) =>
@@ -143,4 +152,52 @@ public sealed record CheckpointSpec
     public int Frequency { get; init; }
 
     public int Keep { get; init; } = 1;
+}
+
+/// <summary>
+/// A trainable the user brings: <c>trainable: { assembly: PATH, type: NAMESPACE.TYPE }</c>, a class
+/// implementing <see cref="Trainables.ITrainable"/> loaded per experiment in a collectible load context;
+/// or <c>trainable: { command: [program, args...], working_dir: PATH, env: {...} }</c>, any program
+/// speaking <see cref="Protocol.TrialProcessProtocol"/>.
+/// </summary>
+public sealed record CustomTrainableSpec
+{
+    /// <summary>What environment values are replaced with wherever the spec is shown or written.</summary>
+    public const string Hidden = "***";
+
+    /// <summary>The assembly's path: absolute on the workers, or relative to the uploaded code (or the spec's folder).</summary>
+    public string? Assembly { get; init; }
+
+    public string? Type { get; init; }
+
+    /// <summary>The program and its arguments.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    public string? WorkingDir { get; init; }
+
+    /// <summary>Extra environment variables for the command; their values are treated as secrets.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public bool IsCommand => Command is not null;
+
+    /// <summary>Relative paths (assembly, working folder) made absolute from <paramref name="baseDirectory"/>; the working folder defaults to it.</summary>
+    public CustomTrainableSpec ResolvedFrom(string baseDirectory) => this with
+    {
+        Assembly = Assembly is null ? null : Path.GetFullPath(Assembly, baseDirectory),
+        WorkingDir = IsCommand ? Path.GetFullPath(WorkingDir ?? ".", baseDirectory) : WorkingDir,
+    };
+
+    public CustomTrainableSpec Redacted() => this with { Env = Env.ToDictionary(e => e.Key, _ => Hidden, StringComparer.Ordinal) };
+
+    /// <summary>The name shown for such a trainable: the type's name, or the program's file name.</summary>
+    public string DisplayName => IsCommand
+        ? Command!.Count > 0 ? Path.GetFileName(Command[0]) : "command"
+        : Type ?? "assembly";
+
+    public bool Equals(CustomTrainableSpec? other) =>
+        other is not null && Assembly == other.Assembly && Type == other.Type && WorkingDir == other.WorkingDir
+        && (Command ?? []).SequenceEqual(other.Command ?? []) && (Command is null) == (other.Command is null)
+        && Env.Count == other.Env.Count && Env.All(e => other.Env.TryGetValue(e.Key, out var v) && v == e.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Assembly, Type, WorkingDir, Command?.Count, Env.Count);
 }

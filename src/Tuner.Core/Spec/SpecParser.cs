@@ -55,7 +55,10 @@ public sealed class SpecParser
             throw new SpecException("(file)", $"the spec file '{path}' does not exist");
         }
 
-        return Parse(File.ReadAllText(path), registry);
+        var spec = Parse(File.ReadAllText(path), registry);
+
+        // A custom trainable's paths are relative to the spec's own folder.
+        return spec.Custom is { } custom ? spec with { Custom = custom.ResolvedFrom(Path.GetDirectoryName(Path.GetFullPath(path))!) } : spec;
     }
 
     private int? LineOf(string path)
@@ -123,7 +126,8 @@ public sealed class SpecParser
         return new ExperimentSpec
         {
             Name = String(fields, "name") ?? string.Empty,
-            Trainable = String(fields, "trainable") ?? string.Empty,
+            Trainable = TrainableName(fields, out var custom),
+            Custom = custom,
             Params = fields.TryGetValue("params", out var p) ? Params(p, "params") : TrialConfig.Empty,
             Metric = String(fields, "metric") ?? string.Empty,
             Mode = Enum(fields, "mode", ["min", "max"]) is { } mode ? (mode == "min" ? OptimizationMode.Min : OptimizationMode.Max) : defaults.Mode,
@@ -170,6 +174,98 @@ public sealed class SpecParser
             }) ?? defaults.Checkpoint,
             Space = fields.TryGetValue("space", out var s) ? ParseSpace(s) : [],
         };
+    }
+
+    private static readonly string[] CustomTrainableKeys = ["assembly", "type", "command", "working_dir", "env"];
+
+    /// <summary>A registered trainable's name, or a custom one's mapping (its display name returned, the rest in <paramref name="custom"/>).</summary>
+    private string TrainableName(Dictionary<string, YamlNode> fields, out CustomTrainableSpec? custom)
+    {
+        custom = null;
+        if (!fields.TryGetValue("trainable", out var node) || node is not YamlMappingNode mapping)
+        {
+            return String(fields, "trainable") ?? string.Empty;
+        }
+
+        var f = Fields(mapping, "trainable", CustomTrainableKeys);
+        var hasAssembly = f.ContainsKey("trainable.assembly");
+        var hasCommand = f.ContainsKey("trainable.command");
+        if (hasAssembly == hasCommand)
+        {
+            Error("trainable", node, hasAssembly
+                ? "give either assembly (with type) or command, not both"
+                : "a custom trainable needs assembly: PATH with type: NAMESPACE.TYPE, or command: [program, args...]");
+            return string.Empty;
+        }
+
+        if (hasAssembly)
+        {
+            foreach (var key in new[] { "command", "working_dir", "env" }.Where(k => f.ContainsKey($"trainable.{k}")))
+            {
+                Error($"trainable.{key}", f[$"trainable.{key}"], $"'{key}' belongs to a command trainable, not an assembly one");
+            }
+
+            if (!f.ContainsKey("trainable.type"))
+            {
+                Error("trainable.type", node, "is required with assembly: the trainable's full type name, e.g. type: MyModels.MyTrainable");
+            }
+
+            custom = new CustomTrainableSpec { Assembly = String(f, "trainable.assembly"), Type = String(f, "trainable.type") };
+            return custom.DisplayName;
+        }
+
+        if (f.TryGetValue("trainable.type", out var typeNode))
+        {
+            Error("trainable.type", typeNode, "'type' belongs to an assembly trainable, not a command one");
+        }
+
+        List<string>? command = null;
+        if (f["trainable.command"] is YamlSequenceNode { Children.Count: > 0 } sequence)
+        {
+            command = [];
+            foreach (var item in sequence.Children)
+            {
+                if (item is YamlScalarNode { Value: { } v } && !IsNull(item))
+                {
+                    command.Add(v);
+                }
+                else
+                {
+                    Error("trainable.command", item, $"every item must be text, got {Describe(item)}");
+                }
+            }
+        }
+        else
+        {
+            Error("trainable.command", f["trainable.command"], $"expected a list [program, args...], got {Describe(f["trainable.command"])}");
+        }
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (f.TryGetValue("trainable.env", out var envNode))
+        {
+            if (envNode is YamlMappingNode envMap)
+            {
+                foreach (var (k, v) in envMap.Children)
+                {
+                    var key = (k as YamlScalarNode)?.Value ?? string.Empty;
+                    if (v is YamlScalarNode { Value: { } value } && !IsNull(v))
+                    {
+                        env[key] = value;
+                    }
+                    else
+                    {
+                        Error($"trainable.env.{key}", v, $"expected a text value, got {Describe(v)}");
+                    }
+                }
+            }
+            else
+            {
+                Error("trainable.env", envNode, $"expected a mapping of variable names to values, got {Describe(envNode)}");
+            }
+        }
+
+        custom = new CustomTrainableSpec { Command = command ?? [], WorkingDir = String(f, "trainable.working_dir"), Env = env };
+        return custom.DisplayName;
     }
 
     private static string Hint(string key) => key switch

@@ -15,6 +15,53 @@ public static class SpecValidator
     public static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry = null) => Validate(spec, registry, null);
 
     /// <param name="declared">Parameter names the spec's text declares, even where their definition was invalid (and so absent from the model).</param>
+    private static readonly System.Text.RegularExpressions.Regex TypeName = new(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\+[A-Za-z_][A-Za-z0-9_]*)*$");
+    private static readonly System.Text.RegularExpressions.Regex VariableName = new("^[A-Za-z_][A-Za-z0-9_]*$");
+
+    private static void ValidateCustom(CustomTrainableSpec custom, Action<string, string> add)
+    {
+        if (custom.IsCommand)
+        {
+            if (custom.Command!.Count == 0 || string.IsNullOrWhiteSpace(custom.Command[0]))
+            {
+                add("trainable.command", "must start with the program to run, e.g. command: [python3, train.py]");
+            }
+
+            if (custom.Command.Any(part => part.Contains('\0', StringComparison.Ordinal)))
+            {
+                add("trainable.command", "must not contain NUL characters");
+            }
+
+            foreach (var name in custom.Env.Keys)
+            {
+                if (!VariableName.IsMatch(name))
+                {
+                    add($"trainable.env.{name}", "is not a valid environment variable name; use letters, digits and '_', not starting with a digit");
+                }
+                else if (name.StartsWith("TUNER_", StringComparison.Ordinal))
+                {
+                    add($"trainable.env.{name}", "TUNER_ variables are set by the worker (config file, trial id, checkpoint folder, ...) and cannot be overridden");
+                }
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(custom.Assembly))
+        {
+            add("trainable.assembly", "must be the path of the trainable's .dll");
+        }
+        else if (!custom.Assembly.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || custom.Assembly.Contains('\0', StringComparison.Ordinal))
+        {
+            add("trainable.assembly", $"'{custom.Assembly}' is not the path of a .dll");
+        }
+
+        if (custom.Type is not null && !TypeName.IsMatch(custom.Type))
+        {
+            add("trainable.type", $"'{custom.Type}' is not a type name; expected NAMESPACE.TYPE, e.g. MyModels.MyTrainable");
+        }
+    }
+
     internal static IReadOnlyList<SpecError> Validate(ExperimentSpec spec, TrainableRegistry? registry, IReadOnlySet<string>? declared)
     {
         registry ??= TrainableRegistry.CreateDefault();
@@ -31,7 +78,11 @@ public static class SpecValidator
         }
 
         TrainableDescriptor? trainable = null;
-        if (string.IsNullOrWhiteSpace(spec.Trainable))
+        if (spec.Custom is { } custom)
+        {
+            ValidateCustom(custom, Add);
+        }
+        else if (string.IsNullOrWhiteSpace(spec.Trainable))
         {
             Add("trainable", $"must name a trainable; known: {string.Join(", ", registry.Names)}");
         }

@@ -25,7 +25,44 @@ public static class SpecWriter
     {
         w.WriteStartObject();
         w.WriteString("name", spec.Name);
-        w.WriteString("trainable", spec.Trainable);
+        if (spec.Custom is { } custom)
+        {
+            w.WriteStartObject("trainable");
+            if (custom.IsCommand)
+            {
+                w.WriteStartArray("command");
+                foreach (var part in custom.Command!)
+                {
+                    w.WriteStringValue(part);
+                }
+
+                w.WriteEndArray();
+                if (custom.WorkingDir is { } dir)
+                {
+                    w.WriteString("working_dir", dir);
+                }
+
+                w.WriteStartObject("env");
+                foreach (var (name, value) in custom.Env)
+                {
+                    w.WriteString(name, value);
+                }
+
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteString("assembly", custom.Assembly);
+                w.WriteString("type", custom.Type);
+            }
+
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteString("trainable", spec.Trainable);
+        }
+
         w.WritePropertyName("params");
         WriteConfig(w, spec.Params);
         w.WriteString("metric", spec.Metric);

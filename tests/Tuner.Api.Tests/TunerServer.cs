@@ -48,9 +48,9 @@ internal sealed class TunerServer : IAsyncDisposable
         {
             CpuSlots = cpus,
             LogLevel = LogLevel.Warning,
-            ConfigureLogging = l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug),
+            ConfigureLogging = l => l.AddProvider(logs).AddFilter<CapturedLogs>(null, LogLevel.Information),
         });
-        var api = await TunerApiHosting.StartAsync(tuner.Services.GetRequiredService<IGrainFactory>(), options, l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var api = await TunerApiHosting.StartAsync(tuner.Services.GetRequiredService<IGrainFactory>(), options, l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
         return new TunerServer(tuner, api, options, output, logs);
     }
 
@@ -60,7 +60,7 @@ internal sealed class TunerServer : IAsyncDisposable
         var address = Address;
         await Api.DisposeAsync();
         _options = Copy(_options, [$"{address.Scheme}://127.0.0.1:{address.Port}"]);
-        Api = await TunerApiHosting.StartAsync(_tuner.Services.GetRequiredService<IGrainFactory>(), _options, l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+        Api = await TunerApiHosting.StartAsync(_tuner.Services.GetRequiredService<IGrainFactory>(), _options, l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
     }
 
     public TunerClient Client(string? apiKey = null, HttpMessageHandler? handler = null) =>

@@ -22,8 +22,11 @@ public sealed class CheckpointStore
     public async Task CommitAsync(TrialAssignment assignment, string directory, long iteration, double elapsed)
     {
         await assignment.Trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
+        // Only folders older than this one (by name: checkpoint_000012 sorts by iteration): a trial process
+        // may already have written newer ones that it has not announced yet.
+        var committed = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
         var old = Directory.EnumerateDirectories(assignment.CheckpointRoot, "checkpoint_*")
-            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && !string.Equals(Path.GetFullPath(d), Path.GetFullPath(directory), StringComparison.Ordinal))
+            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && string.CompareOrdinal(Path.GetFileName(d), committed) < 0)
             .Order(StringComparer.Ordinal)
             .SkipLast(Math.Max(assignment.CheckpointKeep, 1) - 1);
         foreach (var stale in old)

@@ -12,7 +12,8 @@ namespace Tuner.Core.Protocol;
 /// results to standard output as lines <c>TUNER_REPORT {json object}</c> (numbers are metrics;
 /// <c>"done": true</c> says it finished) and, after saving a checkpoint into a folder under
 /// <c>TUNER_CHECKPOINT_DIR</c>, <c>TUNER_CHECKPOINT {"path": "folder"}</c>, which belongs to the last
-/// report. Other output is the process's own. A stop or pause is SIGTERM: save a checkpoint, announce
+/// report; folders are named so that their names sort by iteration (<c>checkpoint_000012</c>), and the
+/// older ones beyond the number to keep are removed in that order. Other output is the process's own. A stop or pause is SIGTERM: save a checkpoint, announce
 /// it, exit 0. SIGKILL follows after a grace period. Any other exit than 0 is a failed attempt; the
 /// retry starts with <c>TUNER_RESTORE_FROM</c> naming the last announced checkpoint.
 /// </summary>

@@ -17,6 +17,8 @@ public static class CheckpointFolder
             Directory.Delete(temp, recursive: true);
         }
 
+        // The folder exists when the trainable is called: one that has nothing to save (or writes files only) is fine.
+        Directory.CreateDirectory(temp);
         await trainable.SaveCheckpointAsync(temp, cancellationToken).ConfigureAwait(false);
         if (Directory.Exists(directory))
         {

@@ -283,6 +283,12 @@ public sealed class SpecParser
         foreach (var (keyNode, value) in node.Children)
         {
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            if (key.Length == 0)
+            {
+                Error(prefix.Length == 0 ? "(document)" : prefix, keyNode, $"a key is empty or not text; allowed here: {string.Join(", ", allowed)}");
+                continue;
+            }
+
             var path = prefix.Length == 0 ? key : $"{prefix}.{key}";
             if (!allowed.Contains(key))
             {

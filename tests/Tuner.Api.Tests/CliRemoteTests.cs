@@ -13,15 +13,7 @@ public sealed class CliRemoteTests
 
     private static async Task<(int ExitCode, string Output)> TunerAsync(params string[] args)
     {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 200;
+        var (console, writer) = TestConsole.Create(200);
         var code = await TunerCli.RunAsync(args, console, Ct);
         return (code, writer.ToString());
     }

@@ -21,15 +21,7 @@ public sealed class CliTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> InterruptibleTunerAsync(string[] args, CancellationToken cancellationToken)
     {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 160;
+        var (console, writer) = TestConsole.Create(160);
         var code = await TunerCli.RunAsync(args, console, cancellationToken);
         return (code, writer.ToString());
     }

@@ -272,6 +272,24 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     public Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows) => Task.FromResult(Snapshot(maxRows));
 
+    /// <summary>A stopped experiment keeps its folder open for a resume; the silo's shutdown closes it.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_published && _status == ExperimentStatus.Stopped && _writer is not null)
+        {
+            try
+            {
+                await _writer.DisposeAsync();
+            }
+            catch (IOException ex)
+            {
+                LogWriteFailed(logger, Id, ex);
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
     public async Task<bool> WaitForEndAsync(TimeSpan timeout)
     {
         if (_published)

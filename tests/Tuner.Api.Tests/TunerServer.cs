@@ -57,11 +57,20 @@ internal sealed class TunerServer : IAsyncDisposable
     /// <summary>Stops the API and starts it again on the same address; the silo and its experiments go on.</summary>
     public async Task RestartApiAsync()
     {
+        await StopApiAsync();
+        await StartApiAsync();
+    }
+
+    /// <summary>Stops the API only; <see cref="StartApiAsync"/> brings it back on the same address.</summary>
+    public async Task StopApiAsync()
+    {
         var address = Address;
         await Api.DisposeAsync();
         _options = Copy(_options, [$"{address.Scheme}://127.0.0.1:{address.Port}"]);
-        Api = await TunerApiHosting.StartAsync(_tuner.Services.GetRequiredService<IGrainFactory>(), _options, l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
     }
+
+    public async Task StartApiAsync() =>
+        Api = await TunerApiHosting.StartAsync(_tuner.Services.GetRequiredService<IGrainFactory>(), _options, l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
 
     public TunerClient Client(string? apiKey = null, HttpMessageHandler? handler = null) =>
         new(new TunerClientOptions { Address = Address, ApiKey = apiKey, HttpHandler = handler, ReconnectFor = TimeSpan.FromSeconds(30) });

@@ -25,7 +25,8 @@ public sealed partial class TrialRunner(
     ILogger<TrialRunner> logger)
 {
     /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
-    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, TrialPlacement placement, CancellationToken cancellationToken)
+    /// <param name="draining">True when a cancellation is the worker's drain: an in-process trainable saves a checkpoint first (a trial process does on SIGTERM anyway).</param>
+    public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, TrialPlacement placement, CancellationToken cancellationToken, Func<bool>? draining = null)
     {
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
         try
@@ -39,7 +40,7 @@ public sealed partial class TrialRunner(
                     var loaded = assemblies.Acquire(assignment.ExperimentId, library);
                     try
                     {
-                        return await RunHereAsync(loaded, assignment, placement, cancellationToken);
+                        return await RunHereAsync(loaded, assignment, placement, draining, cancellationToken);
                     }
                     finally
                     {
@@ -54,7 +55,7 @@ public sealed partial class TrialRunner(
 
             return descriptor.RunsInChildProcess
                 ? await processes.RunAsync(assignment, placement, cancellationToken)
-                : await RunHereAsync(descriptor, assignment, placement, cancellationToken);
+                : await RunHereAsync(descriptor, assignment, placement, draining, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -86,7 +87,7 @@ public sealed partial class TrialRunner(
         }
     }
 
-    private async Task<TrialOutcome> RunHereAsync(TrainableDescriptor descriptor, TrialAssignment assignment, TrialPlacement placement, CancellationToken cancellationToken)
+    private async Task<TrialOutcome> RunHereAsync(TrainableDescriptor descriptor, TrialAssignment assignment, TrialPlacement placement, Func<bool>? draining, CancellationToken cancellationToken)
     {
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
         var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
@@ -103,8 +104,25 @@ public sealed partial class TrialRunner(
 
             while (true)
             {
+                if (cancellationToken.IsCancellationRequested && draining?.Invoke() == true && iteration > (assignment.RestoreFrom?.Iteration ?? 0))
+                {
+                    // The worker is draining: what was done since the last checkpoint goes with the trial.
+                    Directory.CreateDirectory(assignment.CheckpointRoot);
+                    await checkpoints.SaveAsync(trainable, assignment, iteration, timeBefore + time.GetElapsedTime(started).TotalSeconds, CancellationToken.None);
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
-                var step = await trainable.StepAsync(cancellationToken);
+                StepResult step;
+                try
+                {
+                    step = await trainable.StepAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Back to the top: a drain saves the last whole iteration there.
+                    continue;
+                }
+
                 iteration++;
                 sinceRestore++;
                 var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;

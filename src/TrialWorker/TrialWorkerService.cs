@@ -24,6 +24,7 @@ public sealed partial class TrialWorkerService(
     private readonly CancellationTokenSource _shutdown = new();
     private readonly GpuAllocator _gpus = new(options.Gpus);
     private ITrialWorker? _self;
+    private volatile bool _draining;
 
     public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.Gpus, Environment.MachineName);
 
@@ -32,7 +33,17 @@ public sealed partial class TrialWorkerService(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _self = grains.CreateObjectReference<ITrialWorker>(this);
-        await Scheduler.RegisterWorkerAsync(Info, _self);
+        try
+        {
+            await Scheduler.RegisterWorkerAsync(Info, _self);
+        }
+        catch (Exception ex) when (ex is ArgumentException or OrleansException or TimeoutException)
+        {
+            // The scheduler silo is not known yet (a worker started first, or the cluster's manifest has
+            // not reached this silo): the heartbeat registers the worker as soon as it is.
+            LogHeartbeatFailed(logger, Info.WorkerId, ex.Message);
+        }
+
         await base.StartAsync(cancellationToken);
     }
 
@@ -74,7 +85,11 @@ public sealed partial class TrialWorkerService(
             try
             {
                 var placement = _gpus.Allocate(assignment.TrialKey, assignment.Resources.Cpu, assignment.Resources.Gpu);
-                outcome = await runner.RunAsync(assignment, Info.WorkerId, placement, cancellation.Token);
+                outcome = await runner.RunAsync(assignment, Info.WorkerId, placement, cancellation.Token, () => _draining && !running.StopRequested);
+                if (outcome.Kind == TrialOutcomeKind.Stopped && _draining && !running.StopRequested)
+                {
+                    outcome = outcome with { Kind = TrialOutcomeKind.HandedBack, Error = $"handed back by worker {Info.WorkerId}, which is stopping" };
+                }
             }
             catch (InvalidOperationException ex)
             {
@@ -102,6 +117,7 @@ public sealed partial class TrialWorkerService(
     {
         if (_running.TryGetValue(trialKey, out var running))
         {
+            running.StopRequested = true;
             try
             {
                 running.Cancellation.Cancel();
@@ -115,11 +131,12 @@ public sealed partial class TrialWorkerService(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Drains: no new trials (the worker leaves the resource scheduler first), then every running trial
+    /// checkpoints and is handed back, to continue on another worker.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _shutdown.CancelAsync();
-        var tasks = _running.Values.Select(r => r.Task).OfType<Task>().ToArray();
-        await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(options.ShutdownGracePeriod, time, cancellationToken));
         try
         {
             await Scheduler.UnregisterWorkerAsync(Info.WorkerId);
@@ -128,6 +145,11 @@ public sealed partial class TrialWorkerService(
         {
             LogHeartbeatFailed(logger, Info.WorkerId, ex.Message);
         }
+
+        _draining = true;
+        await _shutdown.CancelAsync();
+        var tasks = _running.Values.Select(r => r.Task).OfType<Task>().ToArray();
+        await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(options.ShutdownGracePeriod, time, cancellationToken));
 
         if (_self is not null)
         {
@@ -151,5 +173,8 @@ public sealed partial class TrialWorkerService(
         public CancellationTokenSource Cancellation { get; } = cancellation;
 
         public Task? Task { get; set; }
+
+        /// <summary>The trial was stopped on request (a decision), not by the worker's drain.</summary>
+        public volatile bool StopRequested;
     }
 }

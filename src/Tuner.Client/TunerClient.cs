@@ -33,7 +33,7 @@ public sealed class TunerClient : ITunerClient, IDisposable
             RetryPolicy = new RetryPolicy
             {
                 MaxAttempts = Math.Max(2, options.MaxAttempts),
-                InitialBackoff = TimeSpan.FromSeconds(0.2),
+                InitialBackoff = TimeSpan.FromSeconds(0.5),
                 MaxBackoff = TimeSpan.FromSeconds(5),
                 BackoffMultiplier = 2,
                 RetryableStatusCodes = { StatusCode.Unavailable },
@@ -45,6 +45,7 @@ public sealed class TunerClient : ITunerClient, IDisposable
             DisposeHttpClient = options.HttpHandler is null,
             ServiceConfig = new ServiceConfig { MethodConfigs = { retry } },
             MaxReceiveMessageSize = 64 * 1024 * 1024,
+            MaxRetryAttempts = Math.Max(2, options.MaxAttempts),
         });
         var invoker = options.ApiKey is { Length: > 0 } key
             ? _channel.Intercept(metadata =>

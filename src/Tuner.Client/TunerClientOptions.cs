@@ -12,7 +12,7 @@ public sealed class TunerClientOptions
     /// <summary>Run a whole cluster in this process instead of connecting (<see cref="Embedded.EmbeddedTuner"/>).</summary>
     public bool Embedded { get; set; }
 
-    /// <summary>How many attempts a call gets when the service is unavailable (gRPC's retry policy; backoff 0.2 s doubling to 5 s).</summary>
+    /// <summary>How many attempts a call gets when the service is unavailable (gRPC's retry policy; backoff up to 0.5 s doubling to 5 s).</summary>
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>How long a watch keeps reconnecting after the stream breaks before giving up.</summary>

@@ -39,7 +39,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             registry.Register(NoopTrainable.Descriptor with { Name = ReusingTrainable, Create = () => new ReusesItsMetrics() });
             registry.Register(NoopTrainable.Descriptor with { Name = PlateauTrainable, Metrics = ["value", "valid_loss", "lr"], Create = () => new Plateaus() });
             silo.Services.AddSingleton(registry);
-            silo.AddTunerControlPlane();
+            // The worker never heartbeats here (below), so the lease that would declare it lost is as long.
+            silo.AddTunerControlPlane(o => o.WorkerLease = TimeSpan.FromHours(2));
             silo.AddTunerWorker(w =>
             {
                 w.WorkerId = "test-worker";

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
+using Tuner.Scheduler.Hosting;
 
 namespace Tuner.Scheduler.Grains;
 
@@ -10,7 +11,7 @@ namespace Tuner.Scheduler.Grains;
 /// worker directly through its observer reference.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrain> logger) : Grain, IResourceSchedulerGrain
+public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions options, TimeProvider time, ILogger<ResourceSchedulerGrain> logger) : Grain, IResourceSchedulerGrain
 {
     private const double Epsilon = 1e-9;
     private readonly Dictionary<string, Worker> _workers = new(StringComparer.Ordinal);
@@ -18,16 +19,55 @@ public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrai
     private readonly Dictionary<string, LinkedListNode<TrialAssignment>> _queued = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A worker that stops announcing itself is gone (killed, partitioned): its trials go elsewhere.
+        this.RegisterGrainTimer(static (grain, _) => grain.ExpireWorkersAsync(), this, new GrainTimerCreationOptions(options.LeaseCheckInterval, options.LeaseCheckInterval));
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Forgets workers not heard from within the lease, and fails the trials they held: each trial
+    /// grain retries from its last checkpoint on another worker while its failure limit allows.
+    /// </summary>
+    private async Task ExpireWorkersAsync()
+    {
+        var lost = _workers.Values.Where(w => time.GetElapsedTime(w.LastSeen) > options.WorkerLease).ToList();
+        foreach (var worker in lost)
+        {
+            _workers.Remove(worker.Info.WorkerId);
+            var held = _grants.Where(g => g.Value.WorkerId == worker.Info.WorkerId).ToList();
+            LogWorkerExpired(logger, worker.Info.WorkerId, options.WorkerLease.TotalSeconds, held.Count);
+            foreach (var (key, grant) in held)
+            {
+                _grants.Remove(key);
+                var reason = $"worker {worker.Info.WorkerId} on {worker.Info.Host} was lost: no heartbeat for {options.WorkerLease.TotalSeconds:0.#} s";
+
+                // Not awaited: the trial grain calls back here (release, resubmit) before it answers.
+                grant.Assignment.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, reason, grant.Assignment.RestoreFrom?.Iteration ?? 0)).Ignore();
+            }
+        }
+
+        if (lost.Count > 0)
+        {
+            await DispatchAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} missed its lease of {LeaseS} s and was removed; its {Trials} trial(s) are retried elsewhere")]
+    private static partial void LogWorkerExpired(ILogger logger, string workerId, double leaseS, int trials);
+
     public async Task RegisterWorkerAsync(WorkerInfo info, ITrialWorker worker)
     {
         if (_workers.TryGetValue(info.WorkerId, out var existing))
         {
             existing.Reference = worker;
             existing.Info = info;
+            existing.LastSeen = time.GetTimestamp();
         }
         else
         {
-            _workers[info.WorkerId] = new Worker(info, worker);
+            _workers[info.WorkerId] = new Worker(info, worker) { LastSeen = time.GetTimestamp() };
             LogWorkerJoined(logger, info.WorkerId, info.Host, info.CpuSlots, info.Gpus);
         }
 
@@ -118,7 +158,7 @@ public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrai
             {
                 _queue.Remove(node);
                 _queued.Remove(request.TrialKey);
-                _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request.Resources.Gpu);
+                _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request.Resources.Gpu, request);
                 worker.CpuUsed += request.Resources.Cpu;
                 worker.GpuUsed += request.Resources.Gpu;
                 worker.Trials++;
@@ -159,9 +199,12 @@ public sealed partial class ResourceSchedulerGrain(ILogger<ResourceSchedulerGrai
 
         public int Trials { get; set; }
 
+        /// <summary>When the worker last announced itself (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long LastSeen { get; set; }
+
         public bool Fits(ResourceRequest request) =>
             Info.CpuSlots - CpuUsed + Epsilon >= request.Cpu && Info.Gpus - GpuUsed + Epsilon >= request.Gpu;
     }
 
-    private sealed record Grant(string WorkerId, double Cpu, double Gpu);
+    private sealed record Grant(string WorkerId, double Cpu, double Gpu, TrialAssignment Assignment);
 }

@@ -105,6 +105,18 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             return;
         }
 
+        if (outcome.Kind == TrialOutcomeKind.HandedBack && _stopRequested is null)
+        {
+            // A draining worker gave it back after a checkpoint: queued again, from there, on another worker.
+            _status = TrialStatus.Pending;
+            _statusReason = outcome.Error;
+            _assignment = _assignment! with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
+            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "handed back by its worker");
+            await Scheduler.ReleaseAsync(_assignment.TrialKey);
+            await Scheduler.SubmitAsync(_assignment);
+            return;
+        }
+
         if (outcome.Kind == TrialOutcomeKind.Paused && _stopRequested is null)
         {
             // The experiment hears first (it may resume this very trial, which queues behind this call), then the slot is freed.

@@ -71,6 +71,9 @@ public enum TrialOutcomeKind
 
     /// <summary>A pause decision ended the run after a checkpoint; the trial resumes from it later.</summary>
     Paused,
+
+    /// <summary>The worker is draining (asked to stop): it checkpointed the trial and hands it back to run elsewhere, no failure counted.</summary>
+    HandedBack,
 }
 
 [GenerateSerializer, Immutable, Alias("Tuner.TrialOutcome")]

@@ -43,7 +43,8 @@ public sealed class EmbeddedTuner : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "tuner-embedded", clusterId: $"embedded-{Environment.ProcessId}");
-            silo.AddTunerControlPlane();
+            // The worker lives in this very process: it cannot be lost without the scheduler, so no lease expires it.
+            silo.AddTunerControlPlane(o => o.WorkerLease = TimeSpan.FromDays(1));
             silo.AddTunerWorker(w =>
             {
                 w.WorkerId = "embedded";

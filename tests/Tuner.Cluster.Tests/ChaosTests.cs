@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Tuner.Client;
+using Tuner.Core.Experiments;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Cluster.Tests;
+
+/// <summary>Workers die; experiments do not: every trial finishes, nothing reported is lost or recorded twice.</summary>
+public sealed class ChaosTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static ExperimentSpec Checkpointing(int samples) => new()
+    {
+        Name = "chaos",
+        Trainable = "sleep",
+        Metric = "value",
+        Samples = samples,
+        MaxConcurrent = 4,
+        Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.2, ["reports"] = 20 }),
+        Checkpoint = new CheckpointSpec { Frequency = 1 },
+        Failure = new FailureSpec { MaxFailures = 2 },
+        Resources = new ResourceSpec { Cpu = 1 },
+        Space = new Client.Space.SearchSpaceBuilder().Uniform("x", 0, 1).Build(),
+    };
+
+    [Fact]
+    public async Task SigkillingAWorker_ItsTrialsResumeElsewhereFromTheirCheckpoints_AndEveryTrialFinishesOnce()
+    {
+        await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: 2, workerLease: TimeSpan.FromSeconds(3));
+        using var client = cluster.Client();
+        var id = (await client.SubmitAsync(Checkpointing(8), cancellationToken: Ct)).ExperimentId;
+
+        // Kill w1 once it has trials two iterations in.
+        var victim = await Eventually(async () =>
+        {
+            foreach (var row in await client.ListTrialsAsync(id, Ct))
+            {
+                var trial = await client.GetTrialAsync(id, row.TrialId, Ct);
+                if (trial is { Status: TrialStatus.Running, WorkerId: "w1", LastIteration: >= 2 })
+                {
+                    return trial;
+                }
+            }
+
+            return null;
+        });
+        cluster.Kill("w1");
+
+        var grid = await client.FollowAsync(id, cancellationToken: Ct);
+
+        Assert.True(grid.Status == ExperimentStatus.Completed, cluster.Output("scheduler"));
+        Assert.All(grid.Trials, t => Assert.Equal(TrialStatus.Terminated, t.Status));
+        var moved = grid.Trials.Single(t => t.TrialId == victim.TrialId);
+        Assert.True(moved.Failures >= 1, $"{victim.TrialId} ran on w1 and was not retried");
+        Assert.Contains("w1", moved.StatusReason ?? string.Empty, StringComparison.Ordinal);
+        foreach (var trial in grid.Trials)
+        {
+            var iterations = File.ReadAllLines(Path.Combine(grid.Experiment.OutputDirectory!, "trials", trial.TrialId, "result.jsonl"))
+                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64())
+                .ToList();
+            Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), iterations);
+        }
+
+        // The retry continued from a checkpoint, not from scratch.
+        Assert.Contains(moved.Results, r => r.IterationsSinceRestore == 1 && r.TrainingIteration > 1);
+        Assert.Contains("missed its lease", cluster.Output("scheduler"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWorkerAskedToStop_Drains_ItsTrialsCheckpointAndContinueElsewhere_WithoutAFailure()
+    {
+        await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: 2, workerLease: TimeSpan.FromSeconds(30));
+        using var client = cluster.Client();
+        var id = (await client.SubmitAsync(Checkpointing(4) with { Checkpoint = new CheckpointSpec { Frequency = 100 } }, cancellationToken: Ct)).ExperimentId;
+        var victim = await Eventually(async () =>
+        {
+            foreach (var row in await client.ListTrialsAsync(id, Ct))
+            {
+                var trial = await client.GetTrialAsync(id, row.TrialId, Ct);
+                if (trial is { Status: TrialStatus.Running, WorkerId: "w1", LastIteration: >= 3 })
+                {
+                    return trial;
+                }
+            }
+
+            return null;
+        });
+
+        cluster.Stop("w1");
+        var grid = await client.FollowAsync(id, cancellationToken: Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, grid.Status);
+        var moved = grid.Trials.Single(t => t.TrialId == victim.TrialId);
+        Assert.Equal(TrialStatus.Terminated, moved.Status);
+        Assert.Equal(0, moved.Failures);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), moved.Results.Select(r => r.TrainingIteration));
+
+        // Its checkpoint was taken at the drain (the configured frequency would never have made one).
+        Assert.Contains(moved.Results, r => r.IterationsSinceRestore == 1 && r.TrainingIteration >= 4);
+    }
+
+    private static async Task<T> Eventually<T>(Func<Task<T?>> find)
+        where T : class
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (true)
+        {
+            if (await find() is { } found)
+            {
+                return found;
+            }
+
+            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("the condition did not hold within 60 s");
+            }
+
+            await Task.Delay(50, Ct);
+        }
+    }
+}

@@ -84,7 +84,7 @@ public sealed partial class TrialWorkerService(
             TrialOutcome outcome;
             try
             {
-                var placement = _gpus.Allocate(assignment.TrialKey, assignment.Resources.Cpu, assignment.Resources.Gpu);
+                var placement = _gpus.Allocate(assignment.TrialKey, assignment.Resources.Cpu, assignment.Resources.Gpu, assignment.GpuDevices);
                 outcome = await runner.RunAsync(assignment, Info.WorkerId, placement, cancellation.Token, () => _draining && !running.StopRequested);
                 if (outcome.Kind == TrialOutcomeKind.Stopped && _draining && !running.StopRequested)
                 {

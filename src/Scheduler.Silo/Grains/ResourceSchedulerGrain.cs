@@ -97,6 +97,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         {
             worker.CpuUsed = Math.Max(0, worker.CpuUsed - grant.Cpu);
             worker.GpuUsed = Math.Max(0, worker.GpuUsed - grant.Gpu);
+            worker.Gpus.Release(trialKey);
             worker.Trials--;
         }
 
@@ -142,43 +143,64 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         _queue.Count));
 
     /// <summary>
-    /// Grants slots to queued trials in arrival order. A trial that fits no worker now waits without
-    /// holding up the smaller ones behind it.
+    /// Grants slots to queued trials, fairly between experiments. A trial that fits no worker now waits
+    /// without holding up the smaller ones behind it.
     /// </summary>
     private async Task DispatchAsync()
     {
-        for (var node = _queue.First; node is not null;)
+        // Fair between experiments: the next grant goes to the queued trial (that fits somewhere) of the
+        // experiment holding the fewest grants, in arrival order within it; one experiment's backlog
+        // never starves another's.
+        while (NextToGrant() is var (node, worker) && node is not null)
         {
-            var next = node.Next;
             var request = node.Value;
+            _queue.Remove(node);
+            _queued.Remove(request.TrialKey);
+
+            // The devices are chosen here, per device, and the worker binds the trial to exactly these.
+            request = request with { GpuDevices = worker!.Gpus.Reserve(request.TrialKey, request.Resources.Gpu) };
+            _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request.Resources.Gpu, request);
+            worker.CpuUsed += request.Resources.Cpu;
+            worker.GpuUsed += request.Resources.Gpu;
+            worker.Trials++;
+            try
+            {
+                await worker.Reference.StartTrialAsync(request);
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                // The worker is unreachable: forget it and put the trial back at the head of the queue.
+                LogWorkerLost(logger, worker.Info.WorkerId, ex.Message);
+                _workers.Remove(worker.Info.WorkerId);
+                _grants.Remove(request.TrialKey);
+                _queued[request.TrialKey] = _queue.AddFirst(request with { GpuDevices = null });
+            }
+        }
+    }
+
+    private (LinkedListNode<TrialAssignment>? Node, Worker? Worker) NextToGrant()
+    {
+        var granted = _grants.Values.GroupBy(g => g.Assignment.ExperimentId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        (LinkedListNode<TrialAssignment>? Node, Worker? Worker, int Held) best = (null, null, int.MaxValue);
+        for (var node = _queue.First; node is not null; node = node.Next)
+        {
+            var request = node.Value;
+            var held = granted.GetValueOrDefault(request.ExperimentId);
+            if (held >= best.Held)
+            {
+                continue;
+            }
+
             var worker = _workers.Values
                 .Where(w => w.Fits(request.Resources))
                 .MaxBy(w => (w.Info.CpuSlots - w.CpuUsed, -w.Trials));
             if (worker is not null)
             {
-                _queue.Remove(node);
-                _queued.Remove(request.TrialKey);
-                _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request.Resources.Gpu, request);
-                worker.CpuUsed += request.Resources.Cpu;
-                worker.GpuUsed += request.Resources.Gpu;
-                worker.Trials++;
-                try
-                {
-                    await worker.Reference.StartTrialAsync(request);
-                }
-                catch (Exception ex) when (ex is OrleansException or TimeoutException)
-                {
-                    // The worker is unreachable: forget it and put the trial back at the head of the queue.
-                    LogWorkerLost(logger, worker.Info.WorkerId, ex.Message);
-                    _workers.Remove(worker.Info.WorkerId);
-                    _grants.Remove(request.TrialKey);
-                    _queued[request.TrialKey] = _queue.AddFirst(request);
-                    next = _queue.First;
-                }
+                best = (node, worker, held);
             }
-
-            node = next;
         }
+
+        return (best.Node, best.Worker);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} did not take a trial and was removed: {Error}")]
@@ -202,8 +224,11 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         /// <summary>When the worker last announced itself (a <see cref="TimeProvider"/> timestamp).</summary>
         public long LastSeen { get; set; }
 
+        /// <summary>Device by device: two half-GPU trials share one device, a whole-GPU trial needs a free one.</summary>
+        public Tuner.Abstractions.Placement.GpuLedger Gpus { get; } = new(info.Gpus);
+
         public bool Fits(ResourceRequest request) =>
-            Info.CpuSlots - CpuUsed + Epsilon >= request.Cpu && Info.Gpus - GpuUsed + Epsilon >= request.Gpu;
+            Info.CpuSlots - CpuUsed + Epsilon >= request.Cpu && Gpus.Fits(request.Gpu);
     }
 
     private sealed record Grant(string WorkerId, double Cpu, double Gpu, TrialAssignment Assignment);

@@ -1,18 +1,19 @@
+using Tuner.Abstractions.Placement;
+
 namespace Tuner.Worker.Placement;
 
 /// <summary>
-/// Which of this worker's GPUs each running trial holds. The resource scheduler decides how much of
-/// the worker a trial gets; the worker decides which physical GPUs: whole GPUs for a request of one
-/// or more, a share of the least-loaded GPU with room for a fraction.
+/// Which of this worker's GPUs each running trial holds. The resource scheduler grants the devices
+/// (<c>TrialAssignment.GpuDevices</c>) and the worker binds the trial to exactly those; without a grant
+/// of devices (an older scheduler) the worker chooses them itself the same way (<see cref="GpuLedger"/>).
 /// </summary>
 public sealed class GpuAllocator(int gpus)
 {
-    private readonly double[] _used = new double[gpus];
-    private readonly Dictionary<string, (int[] Indices, double Share)> _held = new(StringComparer.Ordinal);
+    private readonly GpuLedger _ledger = new(gpus);
     private readonly Lock _lock = new();
 
-    /// <summary>Places a trial needing <paramref name="cpu"/> slots and <paramref name="gpu"/> GPUs.</summary>
-    public TrialPlacement Allocate(string trialKey, double cpu, double gpu)
+    /// <summary>Places a trial needing <paramref name="cpu"/> slots and <paramref name="gpu"/> GPUs, on <paramref name="granted"/> devices when given.</summary>
+    public TrialPlacement Allocate(string trialKey, double cpu, double gpu, IReadOnlyList<int>? granted = null)
     {
         var threads = Math.Max(1, (int)Math.Floor(cpu));
         if (gpu <= 0)
@@ -23,35 +24,22 @@ public sealed class GpuAllocator(int gpus)
         lock (_lock)
         {
             int[] indices;
-            double share;
-            if (gpu >= 1)
+            if (granted is { Count: > 0 })
             {
-                var whole = (int)Math.Ceiling(gpu);
-                indices = [.. Enumerable.Range(0, _used.Length).Where(i => _used[i] == 0).Take(whole)];
-                share = 1;
-                if (indices.Length < whole)
+                if (!_ledger.ReserveExactly(trialKey, granted, gpu))
                 {
-                    throw new InvalidOperationException($"trial {trialKey} needs {whole} free GPU(s); this worker has {_used.Count(u => u == 0)} of {_used.Length} free");
+                    throw new InvalidOperationException($"trial {trialKey} was granted GPU(s) {string.Join(",", granted)} for {gpu}, which this worker's {_ledger.Devices} GPU(s) cannot hold (in use: {string.Join(", ", _ledger.Used.Select(u => u.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)))})");
                 }
+
+                indices = [.. granted];
             }
             else
             {
-                var best = Enumerable.Range(0, _used.Length).Where(i => _used[i] + gpu <= 1 + 1e-9).OrderBy(i => _used[i]).ThenBy(i => i).ToArray();
-                if (best.Length == 0)
-                {
-                    throw new InvalidOperationException($"trial {trialKey} needs {gpu} of a GPU; none of this worker's {_used.Length} GPU(s) has that much left");
-                }
-
-                indices = [best[0]];
-                share = gpu;
+                indices = _ledger.Reserve(trialKey, gpu) ?? throw new InvalidOperationException(gpu >= 1
+                    ? $"trial {trialKey} needs {Math.Ceiling(gpu)} free GPU(s); this worker has {_ledger.Used.Count(u => u == 0)} of {_ledger.Devices} free"
+                    : $"trial {trialKey} needs {gpu} of a GPU; none of this worker's {_ledger.Devices} GPU(s) has that much left");
             }
 
-            foreach (var i in indices)
-            {
-                _used[i] += share;
-            }
-
-            _held[trialKey] = (indices, share);
             return new TrialPlacement("cuda:0", indices, threads);
         }
     }
@@ -60,13 +48,7 @@ public sealed class GpuAllocator(int gpus)
     {
         lock (_lock)
         {
-            if (_held.Remove(trialKey, out var held))
-            {
-                foreach (var i in held.Indices)
-                {
-                    _used[i] = Math.Max(0, _used[i] - held.Share);
-                }
-            }
+            _ledger.Release(trialKey);
         }
     }
 }

@@ -28,7 +28,8 @@ public sealed record TrialAssignment(
     [property: Id(10)] CheckpointRef? RestoreFrom,
     [property: Id(11)] Grains.ITrialGrain Trial,
     [property: Id(12)] Grains.IExperimentGrain Experiment,
-    [property: Id(13)] CustomTrainableSpec? Custom = null)
+    [property: Id(13)] CustomTrainableSpec? Custom = null,
+    [property: Id(14)] IReadOnlyList<int>? GpuDevices = null)
 {
     /// <summary>The trial grain's key: unique across experiments.</summary>
     public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);

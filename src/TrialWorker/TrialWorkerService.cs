@@ -22,11 +22,11 @@ public sealed partial class TrialWorkerService(
 {
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
-    private readonly GpuAllocator _gpus = new(options.Gpus);
+    private readonly GpuAllocator _gpus = new(options.ResolveGpus());
     private ITrialWorker? _self;
     private volatile bool _draining;
 
-    public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.Gpus, Environment.MachineName);
+    public WorkerInfo Info { get; } = new(options.WorkerId, options.CpuSlots, options.ResolveGpus(), Environment.MachineName, options.GpuMemoryMb);
 
     private IResourceSchedulerGrain Scheduler => grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
 

@@ -8,7 +8,24 @@ public sealed class WorkerOptions
     /// <summary>CPU slots for trials; each trial holds <c>resources.cpu</c> of them. Defaults to the core count.</summary>
     public double CpuSlots { get; set; } = Environment.ProcessorCount;
 
-    public int Gpus { get; set; }
+    /// <summary>GPUs for trials; when not set (negative), detected with nvidia-smi (none without it).</summary>
+    public int Gpus { get; set; } = -1;
+
+    /// <summary>Each GPU's memory in MiB, as detected (empty when configured or absent).</summary>
+    public IReadOnlyList<int> GpuMemoryMb { get; set; } = [];
+
+    /// <summary>The GPU count, detecting the machine's GPUs once when none was configured.</summary>
+    public int ResolveGpus()
+    {
+        if (Gpus < 0)
+        {
+            var detected = Placement.GpuDetector.Detect();
+            Gpus = detected.Count;
+            GpuMemoryMb = [.. detected.Select(g => g.MemoryMb)];
+        }
+
+        return Gpus;
+    }
 
     /// <summary>How often the worker re-announces itself, so a restarted scheduler learns of it again.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);

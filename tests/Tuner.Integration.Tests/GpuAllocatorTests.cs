@@ -91,4 +91,15 @@ public sealed class GpuAllocatorTests
             Assert.All(ledger.Used, u => Assert.InRange(u, 0, 1 + 1e-9));
         }
     }
+
+    [Fact]
+    public void NvidiaSmisOutput_GivesEachGpusIndexAndMemory_AndNoNvidiaSmiMeansNoGpus()
+    {
+        var gpus = GpuDetector.Parse("1, 81559\n0, 81559\nNo devices were found\n\n2,40960\n");
+
+        Assert.Equal([new DetectedGpu(0, 81559), new DetectedGpu(1, 81559), new DetectedGpu(2, 40960)], gpus);
+        Assert.Empty(GpuDetector.Detect("/nonexistent/nvidia-smi"));
+        Assert.Equal(0, new Tuner.Worker.WorkerOptions { Gpus = 0 }.ResolveGpus());
+        Assert.Equal(2, new Tuner.Worker.WorkerOptions { Gpus = 2 }.ResolveGpus());
+    }
 }

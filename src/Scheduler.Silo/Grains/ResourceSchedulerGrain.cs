@@ -68,7 +68,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         else
         {
             _workers[info.WorkerId] = new Worker(info, worker) { LastSeen = time.GetTimestamp() };
-            LogWorkerJoined(logger, info.WorkerId, info.Host, info.CpuSlots, info.Gpus);
+            LogWorkerJoined(logger, info.WorkerId, info.Host, info.CpuSlots, info.Gpus, info.GpuMemoryMb is { Count: > 0 } memory ? $" ({string.Join(", ", memory.Select(m => $"{m} MiB"))})" : string.Empty);
         }
 
         await DispatchAsync();
@@ -206,8 +206,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} did not take a trial and was removed: {Error}")]
     private static partial void LogWorkerLost(ILogger logger, string workerId, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} on {Host} joined with {Cpus} CPU slots and {Gpus} GPUs")]
-    private static partial void LogWorkerJoined(ILogger logger, string workerId, string host, double cpus, int gpus);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} on {Host} joined with {Cpus} CPU slots and {Gpus} GPUs{GpuMemory}")]
+    private static partial void LogWorkerJoined(ILogger logger, string workerId, string host, double cpus, int gpus, string gpuMemory);
 
     private sealed class Worker(WorkerInfo info, ITrialWorker reference)
     {

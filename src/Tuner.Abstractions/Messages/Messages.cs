@@ -82,7 +82,7 @@ public sealed record TrialOutcome([property: Id(0)] TrialOutcomeKind Kind, [prop
 
 /// <summary>A worker's capacity, announced to the resource scheduler.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.WorkerInfo")]
-public sealed record WorkerInfo([property: Id(0)] string WorkerId, [property: Id(1)] double CpuSlots, [property: Id(2)] int Gpus, [property: Id(3)] string Host);
+public sealed record WorkerInfo([property: Id(0)] string WorkerId, [property: Id(1)] double CpuSlots, [property: Id(2)] int Gpus, [property: Id(3)] string Host, [property: Id(4)] IReadOnlyList<int>? GpuMemoryMb = null);
 
 /// <summary>A worker as the scheduler sees it: capacity and what is in use.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.WorkerUsage")]

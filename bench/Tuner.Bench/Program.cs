@@ -6,6 +6,8 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 // dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
 // dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs] [hyperband configs]
+// dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
+// dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -53,7 +55,13 @@ switch (command)
     case "epoch":
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
 
+    case "bookkeeping":
+        return await ClusterBenchmark.BookkeepingAsync(Arg(1, 2000), 1.0, Arg(2, 16));
+
+    case "throughput":
+        return await ClusterBenchmark.ThroughputAsync(Arg(1, 96), Arg(2, 50), Arg(3, 20));
+
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput");
         return 2;
 }

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Tuner.Client;
 
-namespace Tuner.Cluster.Tests;
+namespace Tuner.Tests;
 
 /// <summary>
 /// The deploy/ topology as real processes on loopback: a redis-server, one Scheduler.Silo and N

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Globalization;
+using Tuner.Core.Experiments;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+using Tuner.Tests;
+
+namespace Tuner.Bench;
+
+/// <summary>
+/// Ray Tune's scalability workloads (REFERENCE.md) with the sleep trainable on this machine, across a
+/// redis-server, one scheduler silo and two worker processes: actual wall time against the ideal.
+/// </summary>
+public static class ClusterBenchmark
+{
+    /// <summary>Bookkeeping: many short trials on many slots (Ray's docs: 10,000 x 1 s on 1,000 slots, 14% over).</summary>
+    public static Task<int> BookkeepingAsync(int trials, double seconds, int slots) =>
+        RunAsync($"bookkeeping: {trials} trials of {seconds} s on {slots} slots", trials, reports: 1, period: seconds, slots, ideal: Math.Ceiling(trials / (double)slots) * seconds);
+
+    /// <summary>Result throughput: many trials reporting fast (Ray: 1,000 trials x 50 results/s ... 20% allowed).</summary>
+    public static Task<int> ThroughputAsync(int trials, int rate, double duration) =>
+        RunAsync($"throughput: {trials} trials reporting {rate} results/s for {duration} s", trials, reports: (int)(rate * duration), period: 1.0 / rate, slots: trials, ideal: duration);
+
+    private static async Task<int> RunAsync(string title, int trials, int reports, double period, int slots, double ideal)
+    {
+        Console.WriteLine($"{title}: starting redis-server, a scheduler and 2 workers ({slots / 2.0} slots each)");
+        await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: slots / 2.0, workerLease: TimeSpan.FromSeconds(60));
+        using var client = cluster.Client();
+        var spec = new ExperimentSpec
+        {
+            Name = "scalability",
+            Trainable = "sleep",
+            Metric = "value",
+            Samples = trials,
+            MaxConcurrent = slots,
+            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["reports"] = reports, ["seconds"] = period }),
+            Resources = new ResourceSpec { Cpu = 1 },
+            Space = new Client.Space.SearchSpaceBuilder().Uniform("x", 0, 1).Build(),
+        };
+
+        var clock = Stopwatch.StartNew();
+        var id = (await client.SubmitAsync(spec)).ExperimentId;
+        long results = 0;
+        await foreach (var e in client.WatchAsync(id))
+        {
+            if (e.Kind == Abstractions.Messages.ExperimentEventKind.Result)
+            {
+                results++;
+            }
+        }
+
+        var actual = clock.Elapsed.TotalSeconds;
+        var final = await client.GetAsync(id);
+        var ratio = actual / ideal;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {final.Status.ToWire()}: {final.Count(TrialStatus.Terminated)} trials TERMINATED, {results:N0} results ({results / actual:N0}/s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  actual {actual:F1} s, ideal {ideal:F1} s: actual/ideal {ratio:F3} ({(ratio - 1) * 100:F1}% over; target at most 5%)"));
+        return final.Status == ExperimentStatus.Completed ? 0 : 1;
+    }
+}

@@ -33,19 +33,7 @@ public sealed class ChaosTests
         var id = (await client.SubmitAsync(Checkpointing(8), cancellationToken: Ct)).ExperimentId;
 
         // Kill w1 once it has trials two iterations in.
-        var victim = await Eventually(async () =>
-        {
-            foreach (var row in await client.ListTrialsAsync(id, Ct))
-            {
-                var trial = await client.GetTrialAsync(id, row.TrialId, Ct);
-                if (trial is { Status: TrialStatus.Running, WorkerId: "w1", LastIteration: >= 2 })
-                {
-                    return trial;
-                }
-            }
-
-            return null;
-        });
+        var victim = await RunningOnAsync(client, id, "w1", iterations: 2);
         cluster.Kill("w1");
 
         var grid = await client.FollowAsync(id, cancellationToken: Ct);
@@ -74,19 +62,7 @@ public sealed class ChaosTests
         await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: 2, workerLease: TimeSpan.FromSeconds(30));
         using var client = cluster.Client();
         var id = (await client.SubmitAsync(Checkpointing(4) with { Checkpoint = new CheckpointSpec { Frequency = 100 } }, cancellationToken: Ct)).ExperimentId;
-        var victim = await Eventually(async () =>
-        {
-            foreach (var row in await client.ListTrialsAsync(id, Ct))
-            {
-                var trial = await client.GetTrialAsync(id, row.TrialId, Ct);
-                if (trial is { Status: TrialStatus.Running, WorkerId: "w1", LastIteration: >= 3 })
-                {
-                    return trial;
-                }
-            }
-
-            return null;
-        });
+        var victim = await RunningOnAsync(client, id, "w1", iterations: 3);
 
         cluster.Stop("w1");
         var grid = await client.FollowAsync(id, cancellationToken: Ct);
@@ -100,6 +76,21 @@ public sealed class ChaosTests
         // Its checkpoint was taken at the drain (the configured frequency would never have made one).
         Assert.Contains(moved.Results, r => r.IterationsSinceRestore == 1 && r.TrainingIteration >= 4);
     }
+
+    /// <summary>A trial running on <paramref name="worker"/> with at least <paramref name="iterations"/> done.</summary>
+    private static Task<Abstractions.Messages.TrialInfo> RunningOnAsync(TunerClient client, string id, string worker, long iterations) => Eventually(async () =>
+    {
+        foreach (var row in await client.ListTrialsAsync(id, Ct))
+        {
+            var trial = await client.GetTrialAsync(id, row.TrialId, Ct);
+            if (trial.Status == TrialStatus.Running && trial.WorkerId == worker && trial.LastIteration >= iterations)
+            {
+                return trial;
+            }
+        }
+
+        return null;
+    });
 
     private static async Task<T> Eventually<T>(Func<Task<T?>> find)
         where T : class

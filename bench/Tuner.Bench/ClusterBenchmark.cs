@@ -21,10 +21,33 @@ public static class ClusterBenchmark
     public static Task<int> ThroughputAsync(int trials, int rate, double duration) =>
         RunAsync($"throughput: {trials} trials reporting {rate} results/s for {duration} s", trials, reports: (int)(rate * duration), period: 1.0 / rate, slots: trials, ideal: duration);
 
-    private static async Task<int> RunAsync(string title, int trials, int reports, double period, int slots, double ideal)
+    /// <summary>Adding workers: the same trials on one worker, then on two, each with the same slots.</summary>
+    public static async Task<int> ScaleOutAsync(int trials, int slotsPerWorker)
     {
-        Console.WriteLine($"{title}: starting redis-server, a scheduler and 2 workers ({slots / 2.0} slots each)");
-        await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: slots / 2.0, workerLease: TimeSpan.FromSeconds(60));
+        var times = new List<double>();
+        foreach (var workers in new[] { 1, 2 })
+        {
+            var slots = workers * slotsPerWorker;
+            var (code, actual) = await MeasureAsync($"scale-out: {trials} trials of 1 s", trials, 1, 1.0, slots, Math.Ceiling(trials / (double)slots), workers);
+            if (code != 0)
+            {
+                return code;
+            }
+
+            times.Add(actual);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speed-up from a second worker: {times[0] / times[1]:F2}x ({times[0]:F1} s -> {times[1]:F1} s; ideal 2x)"));
+        return 0;
+    }
+
+    private static async Task<int> RunAsync(string title, int trials, int reports, double period, int slots, double ideal) =>
+        (await MeasureAsync(title, trials, reports, period, slots, ideal, workers: 2)).Code;
+
+    private static async Task<(int Code, double Actual)> MeasureAsync(string title, int trials, int reports, double period, int slots, double ideal, int workers)
+    {
+        Console.WriteLine($"{title}: starting redis-server, a scheduler and {workers} worker(s) ({slots / (double)workers} slots each)");
+        await using var cluster = await LocalCluster.StartAsync(workers: workers, cpusPerWorker: slots / (double)workers, workerLease: TimeSpan.FromSeconds(60));
         using var client = cluster.Client();
         var spec = new ExperimentSpec
         {
@@ -54,6 +77,6 @@ public static class ClusterBenchmark
         var ratio = actual / ideal;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {final.Status.ToWire()}: {final.Count(TrialStatus.Terminated)} trials TERMINATED, {results:N0} results ({results / actual:N0}/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  actual {actual:F1} s, ideal {ideal:F1} s: actual/ideal {ratio:F3} ({(ratio - 1) * 100:F1}% over; target at most 5%)"));
-        return final.Status == ExperimentStatus.Completed ? 0 : 1;
+        return (final.Status == ExperimentStatus.Completed ? 0 : 1, actual);
     }
 }

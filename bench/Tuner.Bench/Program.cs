@@ -8,6 +8,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs] [hyperband configs]
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
+// dotnet run -c Release --project bench/Tuner.Bench -- scaleout [trials=400] [slots per worker=8]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -61,7 +62,10 @@ switch (command)
     case "throughput":
         return await ClusterBenchmark.ThroughputAsync(Arg(1, 96), Arg(2, 50), Arg(3, 20));
 
+    case "scaleout":
+        return await ClusterBenchmark.ScaleOutAsync(Arg(1, 400), Arg(2, 8));
+
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout");
         return 2;
 }

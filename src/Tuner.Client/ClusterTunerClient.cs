@@ -116,25 +116,9 @@ public sealed class ClusterTunerClient(IGrainFactory grains, TimeProvider? time 
     public async IAsyncEnumerable<ExperimentEvent> WatchAsync(string experimentId, long afterPosition = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var experiment = await ExistingAsync(experimentId);
-        var after = afterPosition;
-        while (!cancellationToken.IsCancellationRequested)
+        await foreach (var e in experiment.ReadAllAsync(afterPosition, TimeSpan.FromSeconds(5), cancellationToken))
         {
-            var page = await experiment.ReadEventsAsync(after, 500, TimeSpan.FromSeconds(5)).WaitAsync(cancellationToken);
-            if (page.FirstHeld > after + 1)
-            {
-                throw new InvalidOperationException($"events up to position {page.FirstHeld - 1} of experiment {experimentId} are no longer held");
-            }
-
-            foreach (var e in page.Events)
-            {
-                yield return e;
-                after = e.Position;
-            }
-
-            if (page.Ended)
-            {
-                yield break;
-            }
+            yield return e;
         }
     }
 

@@ -194,6 +194,8 @@ public sealed class TunerClient : ITunerClient, IDisposable
                 return new TunerRequestException(RequestFailure.FailedPrecondition, ex.Status.Detail);
             case StatusCode.AlreadyExists:
                 return new TunerRequestException(RequestFailure.AlreadyExists, ex.Status.Detail);
+            case StatusCode.OutOfRange:
+                return new TunerRequestException(RequestFailure.OutOfRange, ex.Status.Detail);
             case StatusCode.Unavailable:
                 return new TunerUnavailableException($"the Tuner service is unavailable: {ex.Status.Detail}", ex);
             default:

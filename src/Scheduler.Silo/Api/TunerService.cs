@@ -87,26 +87,15 @@ public sealed partial class TunerService(IGrainFactory grains, TunerApiOptions o
     public override async Task WatchExperiment(V1.WatchExperimentRequest request, IServerStreamWriter<V1.ExperimentEvent> responseStream, ServerCallContext context)
     {
         var experiment = await Guard(() => ExistingAsync(request.ExperimentId));
-        var after = Math.Max(0, request.AfterPosition);
-        while (!context.CancellationToken.IsCancellationRequested)
+        await Guard(async () =>
         {
-            var page = await Guard(() => experiment.ReadEventsAsync(after, 500, TimeSpan.FromSeconds(10)));
-            if (page.FirstHeld > after + 1)
-            {
-                throw new RpcException(new Grpc.Core.Status(StatusCode.OutOfRange, $"events up to position {page.FirstHeld - 1} are no longer held; watch from there or get the experiment's state"));
-            }
-
-            foreach (var e in page.Events)
+            await foreach (var e in experiment.ReadAllAsync(Math.Max(0, request.AfterPosition), TimeSpan.FromSeconds(10), context.CancellationToken))
             {
                 await responseStream.WriteAsync(ToProto(e), context.CancellationToken);
-                after = e.Position;
             }
 
-            if (page.Ended)
-            {
-                return;
-            }
-        }
+            return true;
+        });
     }
 
     public override Task<V1.Experiment> StopExperiment(V1.StopExperimentRequest request, ServerCallContext context) => Guard(async () =>
@@ -231,6 +220,7 @@ public sealed partial class TunerService(IGrainFactory grains, TunerApiOptions o
             {
                 RequestFailure.NotFound => StatusCode.NotFound,
                 RequestFailure.AlreadyExists => StatusCode.AlreadyExists,
+                RequestFailure.OutOfRange => StatusCode.OutOfRange,
                 _ => StatusCode.FailedPrecondition,
             };
             throw new RpcException(new Grpc.Core.Status(code, ex.Message));

@@ -128,7 +128,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                 {
                     if (!Path.IsPathFullyQualified(assembly) || File.Exists(assembly))
                     {
-                        TrainableAssembly.Probe(custom, out _);
+                        TrainableAssembly.Probe(custom);
                     }
                 }
                 catch (TrainableLoadException ex)

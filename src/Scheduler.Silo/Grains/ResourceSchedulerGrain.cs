@@ -96,7 +96,6 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         if (_grants.Remove(trialKey, out var grant) && _workers.TryGetValue(grant.WorkerId, out var worker))
         {
             worker.CpuUsed = Math.Max(0, worker.CpuUsed - grant.Cpu);
-            worker.GpuUsed = Math.Max(0, worker.GpuUsed - grant.Gpu);
             worker.Gpus.Release(trialKey);
             worker.Trials--;
         }
@@ -159,9 +158,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 
             // The devices are chosen here, per device, and the worker binds the trial to exactly these.
             request = request with { GpuDevices = worker!.Gpus.Reserve(request.TrialKey, request.Resources.Gpu) };
-            _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request.Resources.Gpu, request);
+            _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request);
             worker.CpuUsed += request.Resources.Cpu;
-            worker.GpuUsed += request.Resources.Gpu;
             worker.Trials++;
             try
             {
@@ -217,7 +215,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 
         public double CpuUsed { get; set; }
 
-        public double GpuUsed { get; set; }
+        public double GpuUsed => Gpus.Total;
 
         public int Trials { get; set; }
 
@@ -231,5 +229,5 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             Info.CpuSlots - CpuUsed + Epsilon >= request.Cpu && Gpus.Fits(request.Gpu);
     }
 
-    private sealed record Grant(string WorkerId, double Cpu, double Gpu, TrialAssignment Assignment);
+    private sealed record Grant(string WorkerId, double Cpu, TrialAssignment Assignment);
 }

@@ -195,6 +195,9 @@ public enum RequestFailure
     NotFound,
     FailedPrecondition,
     AlreadyExists,
+
+    /// <summary>Events older than the experiment still holds were asked for.</summary>
+    OutOfRange,
 }
 
 /// <summary>A request named something that does not exist, or asked for what its state does not allow.</summary>

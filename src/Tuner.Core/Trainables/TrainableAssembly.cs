@@ -86,12 +86,7 @@ public sealed class TrainableAssembly : IDisposable
     }
 
     /// <summary>Checks that the assembly can load here, and unloads it: for validating a submission.</summary>
-    public static void Probe(CustomTrainableSpec spec, out WeakReference unloaded)
-    {
-        var loaded = Load(spec);
-        unloaded = new WeakReference(loaded._context);
-        loaded.Dispose();
-    }
+    public static void Probe(CustomTrainableSpec spec) => Load(spec).Dispose();
 
     /// <summary>A weak reference to the load context, alive until the runtime has unloaded it.</summary>
     public WeakReference ContextReference() => new(_context);

@@ -21,6 +21,7 @@ public sealed partial class TrialRunner(
     TrialProcessSupervisor processes,
     CheckpointStore checkpoints,
     Plugins.TrainableAssemblyCache assemblies,
+    Reporting.ResultReporter reporter,
     TimeProvider time,
     ILogger<TrialRunner> logger)
 {
@@ -79,7 +80,7 @@ public sealed partial class TrialRunner(
     {
         try
         {
-            await assignment.Trial.CompleteAsync(outcome);
+            await assignment.Trial.CompleteAsync(outcome with { Attempt = assignment.Attempt });
         }
         catch (Exception ex)
         {
@@ -132,7 +133,7 @@ public sealed partial class TrialRunner(
                 var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics, sinceRestore);
 
                 // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
-                var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
+                var command = await reporter.ReportAsync(assignment, result);
                 if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command != TrialCommand.Stop && !step.Done)
                 {
                     Directory.CreateDirectory(assignment.CheckpointRoot);

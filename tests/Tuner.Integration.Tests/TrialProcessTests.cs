@@ -145,7 +145,7 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
         var result = await cluster.Client.WaitAsync(id, cancellationToken: Ct);
 
         Assert.Equal(ExperimentStatus.Stopped, result.Status);
-        var trial = await cluster.Grains.GetGrain<ITrialGrain>(TrialKeys.Of(id, "t00001")).GetAsync();
+        var trial = await cluster.Grains.GetGrain<IExperimentGrain>(id).GetTrialAsync("t00001");
         var checkpoint = Assert.IsType<CheckpointRef>(trial.Checkpoint);
         Assert.True(File.Exists(Path.Combine(checkpoint.Path, "trainer.json")), $"no trainer state in {checkpoint.Path}");
         Assert.Equal(trial.LastIteration, checkpoint.Iteration);

@@ -57,11 +57,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private HashSet<string> _interruptedPaused = new(StringComparer.Ordinal);
     private readonly Queue<string> _resuming = new();
 
-    // The answers to reports, made once: reports are the hot path.
-    private static readonly Task<TrialCommand> Continue = Task.FromResult(TrialCommand.Continue);
-    private static readonly Task<TrialCommand> Stop = Task.FromResult(TrialCommand.Stop);
-    private static readonly Task<TrialCommand> Pause = Task.FromResult(TrialCommand.Pause);
-
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
     private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
@@ -220,7 +215,13 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     public Task<ExperimentSpec?> GetSpecAsync() => Task.FromResult(_spec);
 
-    public Task<TrialInfo> GetTrialAsync(string trialId) => Entry(trialId).Grain!.GetAsync();
+    public async Task<TrialInfo> GetTrialAsync(string trialId)
+    {
+        var entry = Entry(trialId);
+
+        // Results come here, not to the trial grain: the latest is the experiment's to tell.
+        return (await entry.Grain!.GetAsync()) with { LastIteration = entry.Iteration, LastResult = entry.LastResult };
+    }
 
     private TrialEntry Entry(string trialId) =>
         _spec is null ? throw new TunerRequestException(RequestFailure.NotFound, $"experiment {Id} does not exist")
@@ -309,28 +310,52 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
     }
 
-    public Task OnTrialStartedAsync(string trialId, string workerId)
+    public Task OnTrialStartedAsync(string trialId, string workerId, int attempt)
     {
-        if (_trials.TryGetValue(trialId, out var entry) && entry.Status == TrialStatus.Pending)
+        if (_trials.TryGetValue(trialId, out var entry))
         {
-            SetStatus(entry, TrialStatus.Running, null);
+            entry.Attempt = Math.Max(entry.Attempt, attempt);
+            if (entry.Status == TrialStatus.Pending)
+            {
+                SetStatus(entry, TrialStatus.Running, null);
+            }
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<TrialCommand> OnTrialResultAsync(string trialId, TrialResult result)
+    public Task<TrialCommand[]> OnTrialResultsAsync(IReadOnlyList<TrialReport> reports)
+    {
+        var answers = new TrialCommand[reports.Count];
+        for (var i = 0; i < reports.Count; i++)
+        {
+            answers[i] = OnTrialResult(reports[i]);
+        }
+
+        if (_paused.Count > 0 && _live < _spec!.MaxConcurrent && !_filling && !_finishing)
+        {
+            // A result may settle a rung that paused trials wait on (the reporter going straight on): resume them now.
+            FillAsync().Ignore();
+        }
+
+        UpdateDocumentIfDue();
+        return Task.FromResult(answers);
+    }
+
+    private TrialCommand OnTrialResult(TrialReport report)
     {
         var spec = _spec!;
-        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal())
+        var (trialId, result) = (report.TrialId, report.Result);
+        if (!_trials.TryGetValue(trialId, out var entry) || entry.Status.IsFinal() || report.Attempt < entry.Attempt)
         {
-            return Stop;
+            // Ended, or a run the trial has moved past (its worker lost the lease, or it ran before a restart): not recorded.
+            return TrialCommand.Stop;
         }
 
         if (result.TrainingIteration <= entry.Iteration)
         {
             // Replayed by a retry that restarted from an earlier checkpoint (or from scratch): already recorded.
-            return _finishing ? Stop : Continue;
+            return _finishing ? TrialCommand.Stop : TrialCommand.Continue;
         }
 
         if (entry.Status == TrialStatus.Pending)
@@ -342,7 +367,6 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         _writer!.Append(trialId, result);
         Emit(ExperimentEventKind.Result, trialId, result: result);
         entry.Iteration = result.TrainingIteration;
-        entry.Grain!.ResultRecordedAsync(result).Ignore();
         if (result.GetMetric(spec.Metric) is not { } value)
         {
             // Ray fails fast here too: a metric that is not reported makes every decision meaningless.
@@ -356,7 +380,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                 EndAsync(ExperimentStatus.Failed, message).Ignore();
             }
 
-            return Stop;
+            return TrialCommand.Stop;
         }
 
         entry.LastResult = result;
@@ -369,14 +393,14 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         if (_finishing)
         {
-            return Stop;
+            return TrialCommand.Stop;
         }
 
         if (_stop!.ShouldStop(result) is { } stopReason)
         {
             entry.Reason = stopReason;
             Decide(entry, "stop", stopReason);
-            return Stop;
+            return TrialCommand.Stop;
         }
 
         var decision = _scheduler!.OnResult(trialId, result);
@@ -386,26 +410,20 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             Decide(entry, decision.Action == SchedulerAction.Pause ? "pause" : "stop", decision.Reason ?? spec.Scheduler.Algorithm);
         }
 
-        if (decision.Action == SchedulerAction.Stop)
+        return decision.Action switch
         {
-            return Stop;
-        }
-
-        if (_paused.Count > 0 && _live < spec.MaxConcurrent && !_filling)
-        {
-            // A result may settle a rung that paused trials wait on (the reporter going straight on): resume them now.
-            FillAsync().Ignore();
-        }
-
-        UpdateDocumentIfDue();
-        return decision.Action == SchedulerAction.Pause ? Pause : Continue;
+            SchedulerAction.Stop => TrialCommand.Stop,
+            SchedulerAction.Pause => TrialCommand.Pause,
+            _ => TrialCommand.Continue,
+        };
     }
 
-    public Task OnTrialRetryingAsync(string trialId, int failures, string error)
+    public Task OnTrialRetryingAsync(string trialId, int failures, string error, int attempt)
     {
         if (_trials.TryGetValue(trialId, out var entry))
         {
             entry.Failures = failures;
+            entry.Attempt = Math.Max(entry.Attempt, attempt);
             SetStatus(entry, TrialStatus.Pending, $"retrying after failure {failures}: {error}");
         }
 
@@ -505,6 +523,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
 
         _filling = true;
+
+        // New trials are queued together: each asks for its slots without waiting for the one before.
+        var starts = new List<Task>();
         try
         {
             var spec = _spec!;
@@ -544,7 +565,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                     continue;
                 }
 
-                if (choice.Kind == ChoiceKind.StartNew && await TryStartNewAsync())
+                if (choice.Kind == ChoiceKind.StartNew && TryStartNew(starts))
                 {
                     continue;
                 }
@@ -573,6 +594,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         finally
         {
             _filling = false;
+            await Task.WhenAll(starts);
         }
 
         if (!_finishing && _live == 0 && _paused.Count == 0 && _resuming.Count == 0 && _searcher!.IsExhausted)
@@ -581,8 +603,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
     }
 
-    /// <summary>Creates a trial with the searcher's next config, or returns false when the searcher has none now.</summary>
-    private async Task<bool> TryStartNewAsync()
+    /// <summary>Creates a trial with the searcher's next config (its grain's start added to <paramref name="starts"/>), or returns false when the searcher has none now.</summary>
+    private bool TryStartNew(List<Task> starts)
     {
         var spec = _spec!;
         var trialId = $"t{_trials.Count + 1:D5}";
@@ -613,7 +635,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
             this.AsReference<IExperimentGrain>(),
             spec.Custom);
-        await entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures);
+        starts.Add(entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures));
         return true;
     }
 
@@ -916,6 +938,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         public TrialStatus Status { get; set; } = TrialStatus.Pending;
 
         public long Iteration { get; set; }
+
+        /// <summary>The latest run (assignment attempt) the trial has started or queued; reports of earlier runs are refused.</summary>
+        public int Attempt { get; set; } = 1;
 
         public double? LastMetric { get; set; }
 

@@ -44,7 +44,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
                 var reason = $"worker {worker.Info.WorkerId} on {worker.Info.Host} was lost: no heartbeat for {options.WorkerLease.TotalSeconds:0.#} s";
 
                 // Not awaited: the trial grain calls back here (release, resubmit) before it answers.
-                grant.Assignment.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, reason, grant.Assignment.RestoreFrom?.Iteration ?? 0)).Ignore();
+                grant.Assignment.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, reason, grant.Assignment.RestoreFrom?.Iteration ?? 0, grant.Assignment.Attempt)).Ignore();
             }
         }
 
@@ -145,7 +145,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
     /// Grants slots to queued trials, fairly between experiments. A trial that fits no worker now waits
     /// without holding up the smaller ones behind it.
     /// </summary>
-    private async Task DispatchAsync()
+    private Task DispatchAsync()
     {
         // Fair between experiments: the next grant goes to the queued trial (that fits somewhere) of the
         // experiment holding the fewest grants, in arrival order within it; one experiment's backlog
@@ -161,18 +161,31 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request);
             worker.CpuUsed += request.Resources.Cpu;
             worker.Trials++;
-            try
+
+            // Not awaited: grants go out together, each answer handled when it comes.
+            ObserveStartAsync(worker, request).Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ObserveStartAsync(Worker worker, TrialAssignment request)
+    {
+        try
+        {
+            await worker.Reference.StartTrialAsync(request);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // The worker is unreachable: forget it and put the trial back at the head of the queue.
+            LogWorkerLost(logger, worker.Info.WorkerId, ex.Message);
+            _workers.Remove(worker.Info.WorkerId);
+            if (_grants.Remove(request.TrialKey))
             {
-                await worker.Reference.StartTrialAsync(request);
-            }
-            catch (Exception ex) when (ex is OrleansException or TimeoutException)
-            {
-                // The worker is unreachable: forget it and put the trial back at the head of the queue.
-                LogWorkerLost(logger, worker.Info.WorkerId, ex.Message);
-                _workers.Remove(worker.Info.WorkerId);
-                _grants.Remove(request.TrialKey);
                 _queued[request.TrialKey] = _queue.AddFirst(request with { GpuDevices = null });
             }
+
+            await DispatchAsync();
         }
     }
 

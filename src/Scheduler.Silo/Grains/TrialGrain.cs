@@ -10,8 +10,9 @@ namespace Tuner.Scheduler.Grains;
 /// Ray's trial actor. Holds one trial's lifecycle: PENDING while it waits for slots, RUNNING on a
 /// worker, then TERMINATED, or ERROR once its failures pass <c>failure.max_failures</c>. A failed
 /// run that may be retried goes back to PENDING and restarts from its last checkpoint. Results go
-/// from the worker to the experiment, which decides and forwards them here. State lives in memory
-/// for the life of the silo; durable state comes with the distributed cluster.
+/// from the worker to the experiment, which records them and decides (so the latest result is the
+/// experiment's to tell). State lives in memory; after a restart the experiment rebuilds its trials
+/// from its journal and initializes their grains again.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
@@ -21,8 +22,6 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     private TrialStatus _status = TrialStatus.Pending;
     private string? _statusReason;
     private string? _workerId;
-    private long _lastIteration;
-    private TrialResult? _lastResult;
     private CheckpointRef? _checkpoint;
     private int _failures;
     private string? _stopRequested;
@@ -58,19 +57,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
         _status = TrialStatus.Running;
         _workerId = workerId;
-        return Experiment.OnTrialStartedAsync(_assignment!.TrialId, workerId);
-    }
-
-    public Task ResultRecordedAsync(TrialResult result)
-    {
-        // One-way messages may arrive out of order: keep the latest.
-        if (result.TrainingIteration > _lastIteration)
-        {
-            _lastIteration = result.TrainingIteration;
-            _lastResult = result;
-        }
-
-        return Task.CompletedTask;
+        return Experiment.OnTrialStartedAsync(_assignment!.TrialId, workerId, attempt);
     }
 
     public Task CheckpointedAsync(CheckpointRef checkpoint)
@@ -86,8 +73,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     public async Task CompleteAsync(TrialOutcome outcome)
     {
         EnsureInitialized();
-        if (_status.IsFinal())
+        if (_status.IsFinal() || (outcome.Attempt != 0 && outcome.Attempt != _assignment!.Attempt))
         {
+            // Ended, or the end of a run this trial has moved past (a worker that lost its lease).
             return;
         }
 
@@ -99,7 +87,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _statusReason = outcome.Error;
             LogRetrying(logger, _assignment!.TrialKey, _failures, _maxFailures, _checkpoint?.Iteration ?? 0);
             _assignment = _assignment with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
-            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "failed");
+            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "failed", _assignment.Attempt);
             await Scheduler.ReleaseAsync(_assignment.TrialKey);
             await Scheduler.SubmitAsync(_assignment);
             return;
@@ -111,7 +99,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _status = TrialStatus.Pending;
             _statusReason = outcome.Error;
             _assignment = _assignment! with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
-            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "handed back by its worker");
+            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "handed back by its worker", _assignment.Attempt);
             await Scheduler.ReleaseAsync(_assignment.TrialKey);
             await Scheduler.SubmitAsync(_assignment);
             return;
@@ -149,7 +137,6 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         {
             // A copy of another trial's checkpoint (population-based training): the trial goes on from there.
             _checkpoint = restoreFrom;
-            _lastIteration = restoreFrom.Iteration;
         }
 
         _status = TrialStatus.Pending;
@@ -204,8 +191,8 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _assignment.TrialId,
             _status,
             _assignment.Config,
-            _lastIteration,
-            _lastResult,
+            0,
+            null,
             _checkpoint,
             _failures,
             _workerId,

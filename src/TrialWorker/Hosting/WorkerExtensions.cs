@@ -19,6 +19,7 @@ public static class WorkerExtensions
         silo.Services.AddSingleton<CheckpointStore>();
         silo.Services.AddSingleton<TrialProcessSupervisor>();
         silo.Services.AddSingleton<Plugins.TrainableAssemblyCache>();
+        silo.Services.AddSingleton<Reporting.ResultReporter>();
         silo.Services.AddSingleton<TrialRunner>();
         silo.Services.AddSingleton<TrialWorkerService>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<TrialWorkerService>());

@@ -19,7 +19,7 @@ namespace Tuner.Worker.Isolation;
 /// the worker's cancellation) sends SIGTERM, then SIGKILL after the grace period. A non-zero exit the
 /// worker did not ask for is a failed attempt, retried by the trial grain from the last checkpoint.
 /// </summary>
-public sealed partial class TrialProcessSupervisor(WorkerOptions options, CheckpointStore checkpoints, TimeProvider time, ILogger<TrialProcessSupervisor> logger)
+public sealed partial class TrialProcessSupervisor(WorkerOptions options, CheckpointStore checkpoints, Reporting.ResultReporter reporter, TimeProvider time, ILogger<TrialProcessSupervisor> logger)
 {
     private const int SigTerm = 15;
     private const int StderrLinesKept = 200;
@@ -130,7 +130,7 @@ public sealed partial class TrialProcessSupervisor(WorkerOptions options, Checkp
                         done |= report.Done;
                         var elapsed = timeBefore + time.GetElapsedTime(started).TotalSeconds;
                         var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, report.Metrics, sinceRestore);
-                        var command = await assignment.Experiment.OnTrialResultAsync(assignment.TrialId, result);
+                        var command = await reporter.ReportAsync(assignment, result);
                         if (command != TrialCommand.Continue && !report.Done)
                         {
                             // SIGTERM: the trial process saves a checkpoint and exits; a pause resumes from it later.

@@ -52,20 +52,23 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("GetSpec"), AlwaysInterleave]
     Task<Tuner.Core.Spec.ExperimentSpec?> GetSpecAsync();
 
+    /// <summary>Run <paramref name="attempt"/> of the trial began on a worker; results of earlier runs are refused from now on.</summary>
     [Alias("OnTrialStarted"), OneWay]
-    Task OnTrialStartedAsync(string trialId, string workerId);
+    Task OnTrialStartedAsync(string trialId, string workerId, int attempt);
 
     /// <summary>
-    /// A trial's worker reports a result, as Ray's trial actors report to the tuner. The experiment
-    /// records it (dropping iterations it already has), decides centrally, forwards the result to
-    /// the trial grain and answers continue, pause or stop.
+    /// A worker reports results of its trials, as Ray's trial actors report to the tuner, batched
+    /// (one answer per report, in order). The experiment records each (dropping iterations it
+    /// already has), decides centrally and answers continue, pause or stop. A report from a run the
+    /// trial has moved past (a worker that lost its lease, or a run from before a restart) is not
+    /// recorded and is answered stop.
     /// </summary>
-    [Alias("OnTrialResult")]
-    Task<TrialCommand> OnTrialResultAsync(string trialId, TrialResult result);
+    [Alias("OnTrialResults")]
+    Task<TrialCommand[]> OnTrialResultsAsync(IReadOnlyList<TrialReport> reports);
 
-    /// <summary>A trial failed and will be retried from its last checkpoint.</summary>
+    /// <summary>A trial failed (or was handed back) and will run again as <paramref name="attempt"/>, from its last checkpoint.</summary>
     [Alias("OnTrialRetrying"), OneWay]
-    Task OnTrialRetryingAsync(string trialId, int failures, string error);
+    Task OnTrialRetryingAsync(string trialId, int failures, string error, int attempt);
 
     /// <summary>A trial paused on the scheduler's decision: its checkpoint is saved and its slot is about to be free.</summary>
     [Alias("OnTrialPaused")]

@@ -19,10 +19,6 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Started")]
     Task StartedAsync(string workerId, int attempt);
 
-    /// <summary>The experiment recorded a result of this trial.</summary>
-    [Alias("ResultRecorded"), OneWay]
-    Task ResultRecordedAsync(TrialResult result);
-
     [Alias("Checkpointed")]
     Task CheckpointedAsync(CheckpointRef checkpoint);
 

@@ -77,8 +77,13 @@ public enum TrialOutcomeKind
     HandedBack,
 }
 
+/// <summary>How a run ended; <paramref name="Attempt"/> is the assignment's, so that the trial ignores the end of a run it has moved past.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.TrialOutcome")]
-public sealed record TrialOutcome([property: Id(0)] TrialOutcomeKind Kind, [property: Id(1)] string? Error, [property: Id(2)] long LastIteration);
+public sealed record TrialOutcome([property: Id(0)] TrialOutcomeKind Kind, [property: Id(1)] string? Error, [property: Id(2)] long LastIteration, [property: Id(3)] int Attempt = 0);
+
+/// <summary>One result of a trial's run (<paramref name="Attempt"/>: the assignment's), as a worker sends it to the experiment.</summary>
+[GenerateSerializer, Immutable, Alias("Tuner.TrialReport")]
+public sealed record TrialReport([property: Id(0)] string TrialId, [property: Id(1)] int Attempt, [property: Id(2)] TrialResult Result);
 
 /// <summary>A worker's capacity, announced to the resource scheduler.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.WorkerInfo")]

@@ -125,21 +125,14 @@ public static class TrialProcessProtocol
 
     public static TrialConfig ReadConfig(string path)
     {
-        var reader = new Utf8JsonReader(File.ReadAllBytes(path));
-        var items = new List<KeyValuePair<string, ParamValue>>();
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        try
         {
-            throw new FormatException($"{path}: the config must be a JSON object");
+            return TrialConfigJson.Read(File.ReadAllBytes(path));
         }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        catch (FormatException ex)
         {
-            var name = reader.GetString()!;
-            reader.Read();
-            items.Add(new(name, ParamValue.ReadFrom(ref reader)));
+            throw new FormatException($"{path}: {ex.Message}", ex);
         }
-
-        return new TrialConfig(items);
     }
 
     private static double? Number(JsonElement value) => value.ValueKind switch

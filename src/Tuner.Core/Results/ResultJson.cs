@@ -52,6 +52,29 @@ public static class ResultJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a result written by <see cref="WriteResult"/> (its <c>trial_id</c> is left out).</summary>
+    public static TrialResult ReadResult(JsonElement element)
+    {
+        var metrics = new Dictionary<string, double>();
+        long iteration = 0, sinceRestore = 0;
+        double total = 0, timestamp = 0;
+        foreach (var p in element.EnumerateObject().Where(p => p.Name != "trial_id"))
+        {
+            // Non-finite metrics are written as the strings "NaN", "Infinity" and "-Infinity".
+            var value = p.Value.ValueKind == JsonValueKind.String ? double.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture) : p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : double.NaN;
+            switch (p.Name)
+            {
+                case "training_iteration": iteration = (long)value; break;
+                case "time_total_s": total = value; break;
+                case "timestamp": timestamp = value; break;
+                case "iterations_since_restore": sinceRestore = (long)value; break;
+                default: metrics[p.Name] = value; break;
+            }
+        }
+
+        return new TrialResult(iteration, total, timestamp, metrics, sinceRestore);
+    }
+
     public static void WriteExperiment(Utf8JsonWriter w, ExperimentDocument doc)
     {
         w.WriteStartObject();

@@ -11,12 +11,15 @@ namespace Tuner.Core.Results;
 /// Writes an experiment's run folder the way Ray lays it out:
 /// <c>experiment.json</c>, and per trial <c>trials/&lt;id&gt;/params.json</c>, <c>result.jsonl</c>,
 /// <c>progress.csv</c> (and <c>error.txt</c> when it failed). Callers record in memory and return at
-/// once; a background loop rewrites what changed every <c>flushInterval</c>, each file through a
-/// temporary file and a rename, so no file is ever half-written.
+/// once; a background loop writes what changed every <c>flushInterval</c>: results are appended,
+/// the other files replaced through a temporary file and a rename.
 /// </summary>
 public sealed class RunFolderWriter : IAsyncDisposable
 {
     private readonly Lock _gate = new();
+
+    // One flush at a time: trial files are appended to, so two flushes must not write the same results.
+    private readonly Lock _flushing = new();
     private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
     private readonly HashSet<TrialFiles> _dirty = [];
     private readonly List<StreamWriter> _logs = [];
@@ -105,7 +108,6 @@ public sealed class RunFolderWriter : IAsyncDisposable
         lock (_gate)
         {
             var files = _trials[trialId];
-            files.Results ??= Reload(files);
             files.Results.Add(result);
             _dirty.Add(files);
         }
@@ -134,6 +136,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
     /// <summary>Writes everything recorded so far; <paramref name="force"/> writes experiment.json even inside its interval.</summary>
     public void Flush(bool force = true)
+    {
+        lock (_flushing)
+        {
+            FlushLocked(force);
+        }
+    }
+
+    private void FlushLocked(bool force)
     {
         TrialFiles[] dirty;
         lock (_gate)
@@ -196,7 +206,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         lock (_gate)
         {
             decisions = files.Decisions.Count != files.DecisionsWritten ? [.. files.Decisions] : [];
-            results = files.Results?.ToArray() ?? [];
+            results = [.. files.Results];
             writeParams = files.ParamsPending;
             ended = files.Ended;
             error = files.Error;
@@ -214,10 +224,26 @@ public sealed class RunFolderWriter : IAsyncDisposable
             AtomicFile.Write(Path.Combine(directory, "params.json"), buffer.ToArray());
         }
 
-        if (results.Length > 0 && results.Length != files.WrittenCount)
+        if (results.Length > 0)
         {
-            AtomicFile.Write(Path.Combine(directory, "result.jsonl"), Jsonl(files.TrialId, results));
-            AtomicFile.Write(Path.Combine(directory, "progress.csv"), Csv(files.TrialId, results));
+            // Appended, not rewritten: a trial's files grow by what it reported since the last flush.
+            // Only a metric appearing for the first time rewrites progress.csv, for its header.
+            var jsonl = Path.Combine(directory, "result.jsonl");
+            var csv = Path.Combine(directory, "progress.csv");
+            var columns = files.Columns;
+            var newColumns = results.SelectMany(r => r.Metrics.Keys).Where(k => !columns.Contains(k)).Distinct(StringComparer.Ordinal).ToList();
+            AppendBytes(jsonl, Jsonl(files.TrialId, results));
+            if (newColumns.Count > 0 || !File.Exists(csv))
+            {
+                columns = [.. columns, .. newColumns];
+                AtomicFile.Write(csv, Csv(files.TrialId, ReadResults(jsonl).ToArray(), columns, header: true));
+            }
+            else
+            {
+                AppendBytes(csv, Encoding.UTF8.GetBytes(Csv(files.TrialId, results, columns, header: false)));
+            }
+
+            files.Columns = columns;
         }
 
         if (decisions.Length > 0)
@@ -245,13 +271,8 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             files.ParamsPending &= !writeParams;
             files.DecisionsWritten = Math.Max(files.DecisionsWritten, decisions.Length);
-            files.WrittenCount = Math.Max(files.WrittenCount, results.Length);
-
-            // An ended trial reports no more: its results leave memory once they are on disk.
-            if (ended && files.Results?.Count == results.Length)
-            {
-                files.Results = null;
-            }
+            // Written: they leave memory (results recorded meanwhile stay for the next flush).
+            files.Results.RemoveRange(0, results.Length);
         }
     }
 
@@ -271,28 +292,20 @@ public sealed class RunFolderWriter : IAsyncDisposable
         return buffer.ToArray();
     }
 
-    private static string Csv(string trialId, TrialResult[] results)
+    private static string Csv(string trialId, TrialResult[] results, IReadOnlyList<string> columns, bool header)
     {
-        var columns = new List<string>();
-        foreach (var result in results)
-        {
-            foreach (var key in result.Metrics.Keys)
-            {
-                if (!columns.Contains(key))
-                {
-                    columns.Add(key);
-                }
-            }
-        }
-
         var sb = new StringBuilder(results.Length * 96);
-        sb.Append("training_iteration,time_total_s,timestamp,trial_id");
-        foreach (var column in columns)
+        if (header)
         {
-            sb.Append(',').Append(CsvField(column));
+            sb.Append("training_iteration,time_total_s,timestamp,trial_id");
+            foreach (var column in columns)
+            {
+                sb.Append(',').Append(CsvField(column));
+            }
+
+            sb.Append('\n');
         }
 
-        sb.Append('\n');
         foreach (var result in results)
         {
             sb.Append(result.TrainingIteration.ToString(CultureInfo.InvariantCulture)).Append(',')
@@ -317,11 +330,16 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private static string CsvField(string value) =>
         value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
-    /// <summary>Reads back results already flushed for a trial whose buffer was dropped.</summary>
-    private List<TrialResult> Reload(TrialFiles files)
+    private static void AppendBytes(string path, byte[] bytes)
+    {
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(bytes);
+    }
+
+    /// <summary>The results in a <c>result.jsonl</c>; a last line cut short (a crash while it was appended) is left out.</summary>
+    public static List<TrialResult> ReadResults(string path)
     {
         var list = new List<TrialResult>();
-        var path = Path.Combine(TrialDirectory(files.TrialId), "result.jsonl");
         if (!File.Exists(path))
         {
             return list;
@@ -329,28 +347,20 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
         {
-            using var doc = JsonDocument.Parse(line);
-            var metrics = new Dictionary<string, double>();
-            long iteration = 0, sinceRestore = 0;
-            double total = 0, timestamp = 0;
-            foreach (var p in doc.RootElement.EnumerateObject().Where(p => p.Name != "trial_id"))
+            JsonDocument doc;
+            try
             {
-                // Non-finite metrics are written as the strings "NaN", "Infinity" and "-Infinity".
-                var value = p.Value.ValueKind == JsonValueKind.String ? double.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture) : p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : double.NaN;
-                switch (p.Name)
-                {
-                    case "training_iteration": iteration = (long)value; break;
-                    case "time_total_s": total = value; break;
-                    case "timestamp": timestamp = value; break;
-                    case "iterations_since_restore": sinceRestore = (long)value; break;
-                    default: metrics[p.Name] = value; break;
-                }
+                doc = JsonDocument.Parse(line);
+            }
+            catch (JsonException)
+            {
+                break;
             }
 
-            list.Add(new TrialResult(iteration, total, timestamp, metrics, sinceRestore));
+            list.Add(ResultJson.ReadResult(doc.RootElement));
+            doc.Dispose();
         }
 
-        files.WrittenCount = list.Count;
         return list;
     }
 
@@ -410,9 +420,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         public TrialConfig Config { get; set; } = config;
 
-        public List<TrialResult>? Results { get; set; } = [];
+        /// <summary>Results recorded and not yet written.</summary>
+        public List<TrialResult> Results { get; } = [];
 
-        public int WrittenCount { get; set; }
+        /// <summary>The metric columns of progress.csv, in order.</summary>
+        public List<string> Columns { get; set; } = [];
 
         public bool ParamsPending { get; set; }
 

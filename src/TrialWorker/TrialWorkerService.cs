@@ -72,19 +72,28 @@ public sealed partial class TrialWorkerService(
     public Task StartTrialAsync(TrialAssignment assignment)
     {
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-        var running = new Running(cancellation);
-        if (!_running.TryAdd(assignment.TrialKey, running))
+        var running = new Running(cancellation, assignment.Attempt);
+        if (_running.TryGetValue(assignment.TrialKey, out var earlier) && earlier.Attempt >= assignment.Attempt)
         {
             cancellation.Dispose();
-            throw new InvalidOperationException($"trial {assignment.TrialKey} is already running on worker {Info.WorkerId}");
+            throw new InvalidOperationException($"trial {assignment.TrialKey} is already running on worker {Info.WorkerId} (attempt {earlier.Attempt})");
         }
+
+        if (earlier is not null)
+        {
+            // A run the trial has moved past (from before the scheduler restarted): it stops; the new one takes its place.
+            Cancel(earlier);
+        }
+
+        _running[assignment.TrialKey] = running;
+        var placementKey = $"{assignment.TrialKey}#{assignment.Attempt}";
 
         running.Task = Task.Run(async () =>
         {
             TrialOutcome outcome;
             try
             {
-                var placement = _gpus.Allocate(assignment.TrialKey, assignment.Resources.Cpu, assignment.Resources.Gpu, assignment.GpuDevices);
+                var placement = _gpus.Allocate(placementKey, assignment.Resources.Cpu, assignment.Resources.Gpu, assignment.GpuDevices);
                 outcome = await runner.RunAsync(assignment, Info.WorkerId, placement, cancellation.Token, () => _draining && !running.StopRequested);
                 if (outcome.Kind == TrialOutcomeKind.Stopped && _draining && !running.StopRequested)
                 {
@@ -97,8 +106,8 @@ public sealed partial class TrialWorkerService(
             }
             finally
             {
-                _gpus.Release(assignment.TrialKey);
-                _running.TryRemove(assignment.TrialKey, out _);
+                _gpus.Release(placementKey);
+                _running.TryRemove(KeyValuePair.Create(assignment.TrialKey, running));
                 cancellation.Dispose();
             }
 
@@ -117,18 +126,23 @@ public sealed partial class TrialWorkerService(
     {
         if (_running.TryGetValue(trialKey, out var running))
         {
-            running.StopRequested = true;
-            try
-            {
-                running.Cancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // It ended on its own meanwhile.
-            }
+            Cancel(running);
         }
 
         return Task.CompletedTask;
+    }
+
+    private static void Cancel(Running running)
+    {
+        running.StopRequested = true;
+        try
+        {
+            running.Cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended on its own meanwhile.
+        }
     }
 
     /// <summary>
@@ -168,9 +182,11 @@ public sealed partial class TrialWorkerService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} could not reach the resource scheduler: {Error}")]
     private static partial void LogHeartbeatFailed(ILogger logger, string workerId, string error);
 
-    private sealed class Running(CancellationTokenSource cancellation)
+    private sealed class Running(CancellationTokenSource cancellation, int attempt)
     {
         public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public int Attempt { get; } = attempt;
 
         public Task? Task { get; set; }
 

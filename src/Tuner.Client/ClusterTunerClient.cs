@@ -44,6 +44,21 @@ public sealed class ClusterTunerClient(IGrainFactory grains, TimeProvider? time 
     }
 
 
+    /// <summary>
+    /// Brings back the experiment whose run folder is <paramref name="runDirectory"/> from its journal
+    /// (after the process that ran it was killed): finished trials stay finished and the rest go on
+    /// from their checkpoints. Returns its id; a stopped experiment stays stopped until resumed.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The folder holds no Tuner journal.</exception>
+    /// <param name="spec">The spec the run was started with, when at hand: it supplies what the journal keeps redacted (a command's environment values).</param>
+    public async Task<string> RestoreAsync(string runDirectory, ExperimentSpec? spec = null)
+    {
+        var run = Tuner.Core.Results.RunJournal.TryRead(Path.GetFullPath(runDirectory))
+            ?? throw new InvalidDataException($"{runDirectory} holds no readable {Tuner.Core.Results.RunJournal.FileName}: it is not the folder of a Tuner run");
+        await grains.GetGrain<IExperimentGrain>(run.ExperimentId).RestoreAsync(run.Directory, spec);
+        return run.ExperimentId;
+    }
+
     public Task StopAsync(string experimentId, string reason = "stopped by the user") =>
         grains.GetGrain<IExperimentGrain>(experimentId).StopAsync(reason);
 

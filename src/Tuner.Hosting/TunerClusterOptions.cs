@@ -53,6 +53,8 @@ public static class TunerClusterExtensions
         var gatewayPort = options.GatewayPort == 0 ? FreePort() : options.GatewayPort;
         if (string.IsNullOrWhiteSpace(options.Redis))
         {
+            // The control plane's small records (which experiments exist, where their run folders are) live with the silo.
+            silo.AddMemoryGrainStorage(TunerStorage.Name);
             return silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
         }
 
@@ -63,6 +65,10 @@ public static class TunerClusterExtensions
         // would deactivate every grain whose entry that silo held, losing their state).
         var redis = options.Redis;
         silo.UseRedisGrainDirectoryAsDefault(d => d.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+
+        // The control plane's records (which experiments exist and run, where their run folders and
+        // journals are) in Redis too: a restarted scheduler silo finds them and restores each experiment.
+        silo.AddRedisGrainStorage(TunerStorage.Name, s => s.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
         silo.Configure<ClusterOptions>(c =>
         {
             c.ClusterId = options.ClusterId;
@@ -89,4 +95,10 @@ public static class TunerClusterExtensions
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>The grain storage provider the control plane's records use: Redis in a cluster, memory otherwise.</summary>
+public static class TunerStorage
+{
+    public const string Name = "tuner";
 }

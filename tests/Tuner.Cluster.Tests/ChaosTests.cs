@@ -77,6 +77,63 @@ public sealed class ChaosTests
         Assert.Contains(moved.Results, r => r.IterationsSinceRestore == 1 && r.TrainingIteration >= 4);
     }
 
+    [Fact]
+    public async Task SigkillingTheSchedulerSilo_TheRestartedOneRestoresTheExperimentFromItsJournal_AndTheWatchReattaches()
+    {
+        await using var cluster = await LocalCluster.StartAsync(workers: 2, cpusPerWorker: 2, workerLease: TimeSpan.FromSeconds(5));
+        using var client = cluster.Client();
+        var spec = Checkpointing(10) with
+        {
+            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.1, ["reports"] = 20 }),
+            Search = new SearchSpec { Algorithm = "tpe", Seed = 6 },
+            Scheduler = new SchedulerSpec { Algorithm = "asha", MaxT = 20, GracePeriod = 4, ReductionFactor = 2 },
+        };
+        var id = (await client.SubmitAsync(spec, cancellationToken: Ct)).ExperimentId;
+        var events = new List<Abstractions.Messages.ExperimentEvent>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var e in client.WatchAsync(id, cancellationToken: Ct))
+            {
+                events.Add(e);
+            }
+        }, Ct);
+
+        // Kill the control plane once some trials have ended and others run.
+        await Eventually(async () => (await client.GetAsync(id, cancellationToken: Ct)) is { } s && s.Count(TrialStatus.Terminated) >= 3 && s.Count(TrialStatus.Running) > 0 ? s : null);
+        cluster.KillScheduler();
+        cluster.StartScheduler();
+
+        try
+        {
+            await watching.WaitAsync(TimeSpan.FromMinutes(3), Ct);
+        }
+        catch (Exception ex) when (ex is TunerUnavailableException or TimeoutException)
+        {
+            throw new InvalidOperationException($"the experiment did not come back; the scheduler's last lines:\n{string.Join('\n', cluster.Output("scheduler").Split('\n').TakeLast(60))}", ex);
+        }
+
+        var final = await client.GetAsync(id, 100, Ct);
+
+        Assert.True(final.Status == ExperimentStatus.Completed, cluster.Output("scheduler"));
+        Assert.Equal(10, final.Count(TrialStatus.Terminated));
+        Assert.Contains("restored from the journal", cluster.Output("scheduler"), StringComparison.Ordinal);
+
+        // The watch went on across the restart: every position once, in order, ending with the end.
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Position));
+        Assert.Contains(events, e => e.Message?.StartsWith("restored from its journal", StringComparison.Ordinal) == true);
+        Assert.Equal(ExperimentStatus.Completed, events[^1].ExperimentStatus);
+
+        // Nothing recorded twice, nothing lost: each trial's iterations run 1, 2, ... and match what watchers saw.
+        foreach (var row in final.Rows)
+        {
+            var iterations = File.ReadAllLines(Path.Combine(final.OutputDirectory!, "trials", row.TrialId, "result.jsonl"))
+                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64())
+                .ToList();
+            Assert.Equal(Enumerable.Range(1, iterations.Count).Select(i => (long)i), iterations);
+            Assert.Equal(events.Where(e => e.TrialId == row.TrialId && e.Result is not null).Select(e => e.Result!.TrainingIteration), iterations);
+        }
+    }
+
     /// <summary>A trial running on <paramref name="worker"/> with at least <paramref name="iterations"/> done.</summary>
     private static Task<Abstractions.Messages.TrialInfo> RunningOnAsync(TunerClient client, string id, string worker, long iterations) => Eventually(async () =>
     {

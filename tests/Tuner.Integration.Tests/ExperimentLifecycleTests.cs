@@ -219,9 +219,9 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
         var configs = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("config").ToString()).ToList();
         Assert.Equal(30, configs.Distinct().Count());
 
-        // The searcher's state is in the run folder: replayed, it is a searcher that has suggested all 30.
-        var journal = File.ReadAllLines(Path.Combine(result.OutputDirectory!, "searcher.jsonl"));
-        Assert.Equal(60, journal.Length);
+        // The searcher's state is in the run folder's journal: replayed, it is a searcher that has suggested all 30.
+        var journal = File.ReadAllLines(Path.Combine(result.OutputDirectory!, "journal.jsonl"));
+        Assert.Equal(60, journal.Count(l => l.StartsWith("{\"event\":\"suggest\"", StringComparison.Ordinal) || l.StartsWith("{\"event\":\"complete\"", StringComparison.Ordinal)));
         Assert.True(Tuner.Core.Search.SearcherJournal.Restore(spec, journal, null).IsExhausted);
     }
 

@@ -9,6 +9,8 @@ using Tuner.Core.Search;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
 using Tuner.Core.Trainables;
+using Tuner.Hosting;
+using Tuner.Scheduler.Persistence;
 
 namespace Tuner.Scheduler.Grains;
 
@@ -18,7 +20,12 @@ namespace Tuner.Scheduler.Grains;
 /// </summary>
 [Reentrant]
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProvider time, ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain
+public sealed partial class ExperimentGrain(
+    [PersistentState("experiment", TunerStorage.Name)] IPersistentState<ExperimentLocation> location,
+    TrainableRegistry registry,
+    Tuner.Core.Checkpoints.ICheckpointStore checkpoints,
+    TimeProvider time,
+    ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain
 {
     private readonly Dictionary<string, TrialEntry> _trials = new(StringComparer.Ordinal);
     private readonly Dictionary<TrialStatus, int> _counts = [];
@@ -28,6 +35,11 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private ITrialScheduler? _scheduler;
     private StopCriteria? _stop;
     private RunFolderWriter? _writer;
+
+    private string? _directory;
+
+    // The write-ahead log in the run folder (journal.jsonl): what a restart rebuilds the experiment from.
+    private TextWriter? _journal;
     private ExperimentStatus _status = ExperimentStatus.Running;
     private string? _statusReason;
     private bool _isSpecError;
@@ -57,6 +69,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     private HashSet<string> _interruptedPaused = new(StringComparer.Ordinal);
     private readonly Queue<string> _resuming = new();
 
+    private const string RetryingPrefix = "retrying after failure ";
+
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
     private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
@@ -80,14 +94,21 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
         // The folder first: if it cannot be made, the grain stays unstarted and the caller sees why.
         _writer = RunFolderWriter.Create(submission.OutputRoot, submission.Spec.Name);
+        _directory = _writer.Directory;
         _spec = submission.Spec;
-        // The searcher's state, saved as the journal of its calls (searcher.jsonl) so that it can be restored.
-        _searcher = new SearcherJournal(SearcherFactory.Create(_spec), _writer.CreateLog("searcher.jsonl"));
-        _scheduler = SchedulerFactory.Create(_spec);
-        _stop = new StopCriteria(_spec);
-        _totalTrials = VariantGenerator.CountTrials(_spec);
         _startedAt = time.GetUtcNow();
         _startTimestamp = time.GetTimestamp();
+
+        // Everything that changes the experiment goes to its journal, the searcher's and the scheduler's calls too.
+        _journal = _writer.OpenJournal(ExperimentJournal.FileName);
+        ExperimentJournal.WriteStart(_journal, Id, _spec.Redacted(), _startedAt);
+        _searcher = new SearcherJournal(SearcherFactory.Create(_spec), _journal);
+        _scheduler = new SchedulerJournal(SchedulerFactory.Create(_spec), _journal);
+        _stop = new StopCriteria(_spec);
+        _totalTrials = VariantGenerator.CountTrials(_spec);
+        // A command's environment values are secrets: never in the run folder, kept with the grain's record for a restore.
+        location.State = new ExperimentLocation { RunDirectory = _writer.Directory, Secrets = _spec.Custom?.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null };
+        await location.WriteStateAsync();
         LogStarted(logger, Id, _spec.Name, _totalTrials, _writer.Directory);
 
         if (_spec.Stop.TimeBudgetS is { } budget)
@@ -103,6 +124,304 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         UpdateDocument();
         await FillAsync();
         return Snapshot(20);
+    }
+
+    public async Task<ExperimentSnapshot> RestoreAsync(string runDirectory, ExperimentSpec? spec)
+    {
+        if (_spec is null)
+        {
+            await RestoreFromJournalAsync(Path.GetFullPath(runDirectory), spec);
+        }
+
+        return Snapshot(20);
+    }
+
+    /// <summary>After a restart the grain's record says where its run folder is: the experiment comes back from the journal there.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (location.RecordExists && location.State.RunDirectory is { } directory && _spec is null)
+        {
+            try
+            {
+                await RestoreFromJournalAsync(directory);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The grain stays unstarted (calls answer NOT_FOUND) rather than failing every call; the operator sees why.
+                LogRestoreFailed(logger, Id, directory, ex);
+                _spec = null;
+                _trials.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the experiment from its journal: the events (so watchers resume at their positions),
+    /// every trial's state, results and decisions (the trial files are written again from them), the
+    /// searcher and the scheduler (their calls replayed). Trials that were running go back to the
+    /// queue as a new run, from their latest checkpoint the journal covers; what they report again up
+    /// to the iteration already recorded is dropped. A stopped experiment stays stopped (and can be
+    /// resumed); an ended one is only read.
+    /// </summary>
+    private async Task RestoreFromJournalAsync(string directory, ExperimentSpec? supplied = null)
+    {
+        var lines = ExperimentJournal.Read(Path.Combine(directory, ExperimentJournal.FileName));
+        var start = lines[0];
+        if (start.GetProperty("id").GetString() is var journalId && journalId != Id)
+        {
+            throw new TunerRequestException(RequestFailure.FailedPrecondition, $"the journal in {directory} is experiment {journalId}'s, not {Id}'s");
+        }
+
+        var spec = SpecParser.ParseStructure(start.GetProperty("spec").GetRawText());
+        if (spec.Custom is { Env.Count: > 0 } custom && location.RecordExists && location.State.Secrets is { } secrets)
+        {
+            // The journal holds the command's environment redacted; its values come from the grain's record.
+            spec = spec with { Custom = custom with { Env = secrets } };
+        }
+        else if (spec.Custom is { Env.Count: > 0 } && supplied is not null && SpecWriter.ToJson(supplied.Redacted()) == SpecWriter.ToJson(spec))
+        {
+            // Or from the spec the caller supplies (the command line reads it again from its file).
+            spec = supplied;
+        }
+
+        _spec = spec;
+        _directory = directory;
+        _startedAt = DateTimeOffset.Parse(start.GetProperty("started_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        _stop = new StopCriteria(spec);
+        _totalTrials = VariantGenerator.CountTrials(spec);
+
+        // An experiment that completed or failed is only read: its files are final. Otherwise the trial
+        // files are written again from the journal, which is what counts.
+        var final = lines.LastOrDefault(l => l.GetProperty("event").GetString() == "experiment" && l.TryGetProperty("experiment_status", out _)) is { ValueKind: System.Text.Json.JsonValueKind.Object } last
+            && last.GetProperty("experiment_status").GetString() is "completed" or "failed";
+        _writer = final ? null : RunFolderWriter.Open(directory);
+
+        var results = new Dictionary<(string, long), TrialResult>();
+        var schedulerCalls = new List<System.Text.Json.JsonElement>();
+        var attempts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lastTime = _startedAt;
+        foreach (var line in lines.Skip(1))
+        {
+            switch (line.GetProperty("event").GetString())
+            {
+                case "experiment":
+                    var e = ExperimentJournal.ReadEvent(line);
+                    Replay(e, results);
+                    lastTime = e.Time;
+                    break;
+                case SchedulerJournal.EventName:
+                    schedulerCalls.Add(line);
+                    break;
+                case "attempt":
+                    attempts[line.GetProperty("trial").GetString()!] = line.GetProperty("attempt").GetInt32();
+                    break;
+                case "interrupted":
+                    _interrupted = line.GetProperty("trials").EnumerateArray().Select(t => t.GetString()!).ToHashSet(StringComparer.Ordinal);
+                    _interruptedPaused = line.GetProperty("paused").EnumerateArray().Select(t => t.GetString()!).ToHashSet(StringComparer.Ordinal);
+                    break;
+            }
+        }
+
+        if (_status != ExperimentStatus.Stopped)
+        {
+            // Interrupted by a stop that a resume (or the kill, before the stop was through) has overtaken.
+            _interrupted = null;
+            _interruptedPaused = new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        foreach (var entry in _trials.Values)
+        {
+            entry.Attempt = attempts.GetValueOrDefault(entry.TrialId, 1);
+            entry.Diagnosis = entry.Status.IsFinal() && entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
+        }
+
+        var ended = _status != ExperimentStatus.Running;
+        if (_writer is not null)
+        {
+            _journal = _writer.OpenJournal(ExperimentJournal.FileName);
+            _searcher = SearcherJournal.Restore(spec, lines.Select(l => l.GetRawText()), _journal);
+            _scheduler = SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], _journal);
+        }
+
+        if (!location.RecordExists || location.State.RunDirectory != directory)
+        {
+            location.State = new ExperimentLocation { RunDirectory = directory, Secrets = spec.Custom?.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null };
+            await location.WriteStateAsync();
+        }
+
+        var registry = GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey);
+        await registry.RegisterAsync(new ExperimentListing(Id, spec.Name, _startedAt));
+        if (ended)
+        {
+            _published = true;
+            _finishing = true;
+            _ended.TrySetResult();
+            _startTimestamp = time.GetTimestamp() - (long)(((_endedAt ?? lastTime) - _startedAt).TotalSeconds * TimeProvider.System.TimestampFrequency);
+            await registry.SetRunningAsync(Id, false);
+            if (_status == ExperimentStatus.Stopped)
+            {
+                // Resumable: the trials the stop interrupted wait, paused, with their checkpoints.
+                foreach (var entry in (_interrupted ?? []).Select(id => _trials[id]))
+                {
+                    await RestoreTrialGrainAsync(entry, LatestCheckpoint(entry, results), paused: true);
+                }
+
+                _writer!.Flush(force: true);
+            }
+            else
+            {
+                foreach (var entry in _trials.Values)
+                {
+                    entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, entry.TrialId));
+                }
+            }
+
+            LogRestored(logger, Id, directory, _status.ToWire(), _trials.Count, 0);
+            return;
+        }
+
+        // Killed while it ran: the clock goes on from the journal's last event.
+        _startTimestamp = time.GetTimestamp() - (long)((lastTime - _startedAt).TotalSeconds * TimeProvider.System.TimestampFrequency);
+        var requeued = 0;
+        foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index).ToList())
+        {
+            var lastDecision = entry.Decisions is { Count: > 0 } decisions ? decisions[^1] : null;
+            if (lastDecision?.Action == "stop" && entry.Status != TrialStatus.Paused)
+            {
+                // Stopped by a decision whose end the journal did not see: it ends now.
+                RecordEnd(entry, TrialStatus.Terminated, lastDecision.Reason);
+                entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, entry.TrialId));
+                continue;
+            }
+
+            if (entry.Status == TrialStatus.Paused || lastDecision?.Action == "pause")
+            {
+                SetStatus(entry, TrialStatus.Paused, null);
+                _paused.Add(entry.TrialId);
+                await RestoreTrialGrainAsync(entry, LatestCheckpoint(entry, results), paused: true);
+                continue;
+            }
+
+            var from = LatestCheckpoint(entry, results);
+            SetStatus(entry, TrialStatus.Pending, $"requeued after a restart; resumes from {(from is null ? "the start" : $"its checkpoint at iteration {from.Iteration}")}");
+            _live++;
+            requeued++;
+            await RestoreTrialGrainAsync(entry, from, paused: false);
+        }
+
+        if (spec.Stop.TimeBudgetS is { } budget)
+        {
+            var left = TimeSpan.FromSeconds(budget) - (lastTime - _startedAt);
+            _budgetTimer = this.RegisterGrainTimer(
+                static (grain, _) => grain.OnTimeBudgetAsync(),
+                this,
+                new GrainTimerCreationOptions(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+
+        await registry.SetRunningAsync(Id, true);
+        Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: $"restored from its journal: {requeued} trial(s) requeued, {_paused.Count} paused");
+        LogRestored(logger, Id, directory, _status.ToWire(), _trials.Count, requeued);
+        UpdateDocument();
+        await FillAsync();
+    }
+
+    /// <summary>Applies one journaled event: held for watchers, and its effect on the trial and the run folder's files.</summary>
+    private void Replay(ExperimentEvent e, Dictionary<(string, long), TrialResult> results)
+    {
+        Hold(e);
+        _nextPosition = e.Position + 1;
+        TrialEntry? entry = null;
+        if (e.TrialId is { } trialId && e.Kind != ExperimentEventKind.TrialCreated && !_trials.TryGetValue(trialId, out entry))
+        {
+            throw new InvalidDataException($"journal event {e.Position} names trial {trialId}, which was never created");
+        }
+
+        switch (e.Kind)
+        {
+            case ExperimentEventKind.TrialCreated:
+                var created = new TrialEntry(e.TrialId!, e.Config!, _trials.Count + 1);
+                _trials.Add(created.TrialId, created);
+                Count(TrialStatus.Pending, +1);
+                _writer?.TrialCreated(created.TrialId, created.Config);
+                break;
+            case ExperimentEventKind.TrialStatus:
+                var status = e.TrialStatus!.Value;
+                Count(entry!.Status, -1);
+                Count(status, +1);
+                entry.Status = status;
+                entry.Reason = e.Message ?? entry.Reason;
+                if (status == TrialStatus.Pending && e.Message is { } message && message.StartsWith(RetryingPrefix, StringComparison.Ordinal)
+                    && int.TryParse(message.AsSpan(RetryingPrefix.Length, message.IndexOf(':', StringComparison.Ordinal) - RetryingPrefix.Length), out var failures))
+                {
+                    entry.Failures = failures;
+                }
+
+                if (status.IsFinal())
+                {
+                    _writer?.TrialEnded(entry.TrialId, status == TrialStatus.Error ? entry.Reason : null);
+                }
+
+                break;
+            case ExperimentEventKind.Result:
+                var result = e.Result!;
+                _results++;
+                entry!.Iteration = result.TrainingIteration;
+                entry.LastResult = result;
+                entry.LastMetric = result.GetMetric(_spec!.Metric);
+                if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
+                {
+                    (entry.Curve ??= []).Add((loss, rate));
+                }
+
+                results[(entry.TrialId, result.TrainingIteration)] = result;
+                _writer?.Append(entry.TrialId, result);
+                break;
+            case ExperimentEventKind.Decision:
+                var decision = new TrialDecision(entry!.Iteration, e.Action!, e.Message ?? "");
+                (entry.Decisions ??= []).Add(decision);
+                _writer?.Decision(entry.TrialId, decision);
+                break;
+            case ExperimentEventKind.ConfigChanged:
+                entry!.Config = e.Config!;
+                _writer?.ConfigChanged(entry.TrialId, e.Config!);
+                break;
+            case ExperimentEventKind.ExperimentStatus:
+                _status = e.ExperimentStatus!.Value;
+                _statusReason = _status == ExperimentStatus.Running ? null : e.Message;
+                _endedAt = _status == ExperimentStatus.Running ? null : e.Time;
+                break;
+        }
+    }
+
+    /// <summary>The trial's newest checkpoint at or before the last iteration the journal recorded; null when it has none.</summary>
+    private CheckpointRef? LatestCheckpoint(TrialEntry entry, Dictionary<(string, long), TrialResult> results) =>
+        checkpoints.Latest(Path.Combine(_writer!.TrialDirectory(entry.TrialId), "checkpoints"), entry.Iteration) is { } stored
+            ? new CheckpointRef(stored.Path, stored.Iteration, results.TryGetValue((entry.TrialId, stored.Iteration), out var r) ? r.TimeTotalS : 0)
+            : null;
+
+    /// <summary>The trial's grain, made again as the journal left the trial: paused, or queued as its next run.</summary>
+    private async Task RestoreTrialGrainAsync(TrialEntry entry, CheckpointRef? from, bool paused)
+    {
+        var spec = _spec!;
+        entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, entry.TrialId));
+        var attempt = entry.Attempt + 1;
+        NewAttempt(entry, attempt);
+        var assignment = new TrialAssignment(
+            Id,
+            entry.TrialId,
+            spec.Trainable,
+            entry.Config,
+            SeededNoise.DeriveSeed(spec.Search.Seed, entry.Index),
+            attempt,
+            new ResourceRequest(spec.Resources.Cpu, spec.Resources.Gpu),
+            Path.Combine(_writer!.TrialDirectory(entry.TrialId), "checkpoints"),
+            spec.Checkpoint.Frequency,
+            spec.Checkpoint.Keep,
+            from,
+            entry.Grain,
+            this.AsReference<IExperimentGrain>(),
+            spec.Custom);
+        await entry.Grain.RestoreAsync(assignment, spec.Failure.MaxFailures, entry.Failures, paused);
     }
 
     /// <summary>
@@ -184,6 +503,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
                 new GrainTimerCreationOptions(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
         }
 
+        await GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).SetRunningAsync(Id, true);
         LogResumed(logger, Id, _resuming.Count + _paused.Count);
         Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: "resumed");
         UpdateDocument();
@@ -241,11 +561,33 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             await Task.WhenAny(added, Task.Delay(wait, time));
         }
 
+        // Watchers see an event only once it is in the journal on disk: one who reconnects after a
+        // restart finds every position it saw holding the same event.
+        var last = Durable();
         var start = (int)Math.Clamp(after + 1 - _firstHeld, 0, _events.Count);
-        var events = _events.GetRange(start, Math.Min(Math.Clamp(max, 1, 10_000), _events.Count - start));
-        var last = _nextPosition - 1;
+        var available = (int)Math.Clamp(last + 1 - _firstHeld - start, 0, _events.Count - start);
+        var events = _events.GetRange(start, Math.Min(Math.Clamp(max, 1, 10_000), available));
         var ended = _published && (events.Count == 0 ? after >= last : events[^1].Position == last);
         return new EventPage(events, ended, _firstHeld, last);
+    }
+
+    /// <summary>The last position written out to the journal (every one when the journal is closed).</summary>
+    private long Durable()
+    {
+        var last = _nextPosition - 1;
+        if (_journal is null || _writer is null || _writer.DurableMark >= last)
+        {
+            return last;
+        }
+
+        try
+        {
+            return Math.Min(last, _writer.FlushJournal());
+        }
+        catch (IOException)
+        {
+            return Math.Min(last, _writer.DurableMark);
+        }
     }
 
     private void Emit(
@@ -258,7 +600,33 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         string? message = null,
         ExperimentStatus? experimentStatus = null)
     {
-        _events.Add(new ExperimentEvent(_nextPosition++, time.GetUtcNow(), kind, trialId, trialStatus, result, config, action, message, experimentStatus));
+        Hold(NewEvent(kind, trialId, trialStatus, result, config, action, message, experimentStatus));
+    }
+
+    /// <summary>The next event, in the journal; watchers see it once it is held (<see cref="Hold"/>).</summary>
+    private ExperimentEvent NewEvent(
+        ExperimentEventKind kind,
+        string? trialId = null,
+        TrialStatus? trialStatus = null,
+        TrialResult? result = null,
+        TrialConfig? config = null,
+        string? action = null,
+        string? message = null,
+        ExperimentStatus? experimentStatus = null)
+    {
+        var e = new ExperimentEvent(_nextPosition++, time.GetUtcNow(), kind, trialId, trialStatus, result, config, action, message, experimentStatus);
+        if (_journal is not null)
+        {
+            ExperimentJournal.WriteEvent(_journal, e);
+            _writer!.MarkJournal(e.Position);
+        }
+
+        return e;
+    }
+
+    private void Hold(ExperimentEvent e)
+    {
+        _events.Add(e);
         if (_events.Count > EventsHeld)
         {
             var drop = _events.Count - (EventsHeld * 3 / 4);
@@ -314,7 +682,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
     {
         if (_trials.TryGetValue(trialId, out var entry))
         {
-            entry.Attempt = Math.Max(entry.Attempt, attempt);
+            NewAttempt(entry, attempt);
             if (entry.Status == TrialStatus.Pending)
             {
                 SetStatus(entry, TrialStatus.Running, null);
@@ -322,6 +690,19 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The trial's latest run is <paramref name="attempt"/>: reports of earlier runs are refused from now on (journaled, so that a restart goes on past it).</summary>
+    private void NewAttempt(TrialEntry entry, int attempt)
+    {
+        if (attempt > entry.Attempt)
+        {
+            entry.Attempt = attempt;
+            if (_journal is not null)
+            {
+                ExperimentJournal.WriteAttempt(_journal, entry.TrialId, attempt);
+            }
+        }
     }
 
     public Task<TrialCommand[]> OnTrialResultsAsync(IReadOnlyList<TrialReport> reports)
@@ -423,8 +804,8 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         if (_trials.TryGetValue(trialId, out var entry))
         {
             entry.Failures = failures;
-            entry.Attempt = Math.Max(entry.Attempt, attempt);
-            SetStatus(entry, TrialStatus.Pending, $"retrying after failure {failures}: {error}");
+            NewAttempt(entry, attempt);
+            SetStatus(entry, TrialStatus.Pending, $"{RetryingPrefix}{failures}: {error}");
         }
 
         return Task.CompletedTask;
@@ -762,6 +1143,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         {
             _interrupted = _trials.Values.Where(t => !t.Status.IsFinal()).Select(t => t.TrialId).ToHashSet(StringComparer.Ordinal);
             _interruptedPaused = _paused.ToHashSet(StringComparer.Ordinal);
+            ExperimentJournal.WriteInterrupted(_journal!, _interrupted.Order(StringComparer.Ordinal), _interruptedPaused.Order(StringComparer.Ordinal));
         }
 
         if (_live > 0)
@@ -797,6 +1179,9 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         _status = status;
         _endedAt = time.GetUtcNow();
         UpdateDocument();
+
+        // The end goes into the journal before the folder is closed; watchers see it once the files are written.
+        var end = NewEvent(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason);
         try
         {
             if (status == ExperimentStatus.Stopped)
@@ -815,12 +1200,20 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             _status = ExperimentStatus.Failed;
             _statusReason = $"could not write the results: {ex.InnerException?.Message ?? ex.Message}";
             LogWriteFailed(logger, Id, ex);
+            end = end with { ExperimentStatus = _status, Message = _statusReason };
+        }
+
+        if (status != ExperimentStatus.Stopped)
+        {
+            // Closed with the folder.
+            _journal = null;
         }
 
         _published = true;
         _ended.TrySetResult();
-        Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason);
+        Hold(end);
         GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey).ExperimentEndedAsync(Id).Ignore();
+        GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).SetRunningAsync(Id, false).Ignore();
         LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
     }
 
@@ -897,7 +1290,7 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
             spec.Name,
             _published ? _status : ExperimentStatus.Running,
             _published ? _statusReason : null,
-            _writer?.Directory,
+            _directory,
             spec.Metric,
             spec.Mode,
             _totalTrials,
@@ -917,6 +1310,12 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} resumed with {Trials} interrupted trial(s)")]
     private static partial void LogResumed(ILogger logger, string experimentId, int trials);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} restored from the journal in {Directory}: {Status}, {Trials} trials, {Requeued} requeued")]
+    private static partial void LogRestored(ILogger logger, string experimentId, string directory, string status, int trials, int requeued);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {ExperimentId} could not be restored from the journal in {Directory}")]
+    private static partial void LogRestoreFailed(ILogger logger, string experimentId, string directory, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {ExperimentId} could not write its results")]
     private static partial void LogWriteFailed(ILogger logger, string experimentId, Exception exception);
@@ -961,4 +1360,16 @@ public sealed partial class ExperimentGrain(TrainableRegistry registry, TimeProv
         /// <summary>Learning-rate advice from the curve, once the trial has ended.</summary>
         public string? Diagnosis { get; set; }
     }
+}
+
+/// <summary>What the experiment grain keeps in grain storage: where its run folder (and journal) is.</summary>
+[GenerateSerializer, Alias("Tuner.ExperimentLocation")]
+public sealed class ExperimentLocation
+{
+    [Id(0)]
+    public string? RunDirectory { get; set; }
+
+    /// <summary>A command trainable's environment values (secrets), which the journal holds redacted.</summary>
+    [Id(1)]
+    public Dictionary<string, string>? Secrets { get; set; }
 }

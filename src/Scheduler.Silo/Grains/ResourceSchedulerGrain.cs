@@ -187,6 +187,14 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 
             await DispatchAsync();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The worker refused the trial: its run fails with the reason (and is retried while failures allow).
+            if (_grants.ContainsKey(request.TrialKey))
+            {
+                request.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, $"worker {worker.Info.WorkerId} could not start it: {ex.Message}", request.RestoreFrom?.Iteration ?? 0, request.Attempt)).Ignore();
+            }
+        }
     }
 
     private (LinkedListNode<TrialAssignment>? Node, Worker? Worker) NextToGrant()

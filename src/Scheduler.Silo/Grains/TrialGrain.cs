@@ -46,6 +46,22 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         await Scheduler.SubmitAsync(assignment);
     }
 
+    public async Task RestoreAsync(TrialAssignment assignment, int maxFailures, int failures, bool paused)
+    {
+        _assignment = assignment;
+        _maxFailures = maxFailures;
+        _failures = failures;
+        _checkpoint = assignment.RestoreFrom;
+        _stopRequested = null;
+        _statusReason = null;
+        _workerId = null;
+        _status = paused ? TrialStatus.Paused : TrialStatus.Pending;
+        if (!paused)
+        {
+            await Scheduler.SubmitAsync(assignment);
+        }
+    }
+
     public Task StartedAsync(string workerId, int attempt)
     {
         EnsureInitialized();

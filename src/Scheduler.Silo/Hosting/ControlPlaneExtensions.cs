@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tuner.Abstractions.Grains;
 using Tuner.Core.Trainables;
+using Tuner.Hosting;
 
 namespace Tuner.Scheduler.Hosting;
 
@@ -17,6 +19,25 @@ public static class ControlPlaneExtensions
         silo.Services.AddSingleton(options);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
+        silo.Services.TryAddSingleton<Tuner.Core.Checkpoints.ICheckpointStore, Tuner.Core.Checkpoints.SharedFolderCheckpointStore>();
+        if (!silo.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, TunerStorage.Name)))
+        {
+            // No cluster store configured (the embedded mode, tests): the records live in memory; the
+            // run folders' journals are what survives a kill there.
+            silo.AddMemoryGrainStorage(TunerStorage.Name);
+        }
+
+        // After a restart, experiments that were running come back from their journals without waiting
+        // for a client: each is activated (in the background; the silo does not wait for them).
+        silo.AddStartupTask(static async (services, _) =>
+        {
+            var grains = services.GetRequiredService<IGrainFactory>();
+            foreach (var id in await grains.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).ListRunningAsync())
+            {
+                // A failure is the experiment grain's to log (it says which folder and why).
+                grains.GetGrain<IExperimentGrain>(id).GetSpecAsync().Ignore();
+            }
+        });
         return silo;
     }
 }

@@ -16,6 +16,7 @@ public static class WorkerExtensions
         silo.Services.AddSingleton(options);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
+        silo.Services.TryAddSingleton<Tuner.Core.Checkpoints.ICheckpointStore, Tuner.Core.Checkpoints.SharedFolderCheckpointStore>();
         silo.Services.AddSingleton<CheckpointStore>();
         silo.Services.AddSingleton<TrialProcessSupervisor>();
         silo.Services.AddSingleton<Plugins.TrainableAssemblyCache>();

@@ -14,6 +14,17 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("Start")]
     Task<ExperimentSnapshot> StartAsync(ExperimentSubmission submission);
 
+    /// <summary>
+    /// Rebuilds the experiment from the journal in its run folder (<paramref name="runDirectory"/>),
+    /// as after a kill: finished trials stay finished, the searcher and the scheduler are where they
+    /// were, interrupted trials go back to the queue to resume from their last checkpoints, and
+    /// watchers find every event at the position it had. An experiment already active here is
+    /// returned as it is. The grain's id must be the one the journal names. <paramref name="spec"/>, when
+    /// given and the same as the journal's, supplies what the journal holds redacted (a command's environment).
+    /// </summary>
+    [Alias("Restore")]
+    Task<ExperimentSnapshot> RestoreAsync(string runDirectory, Tuner.Core.Spec.ExperimentSpec? spec = null);
+
     /// <summary>The experiment now, with up to <paramref name="maxRows"/> trial rows (running first).</summary>
     [Alias("GetSnapshot"), AlwaysInterleave]
     Task<ExperimentSnapshot> GetSnapshotAsync(int maxRows);

@@ -18,4 +18,12 @@ public interface IExperimentRegistryGrain : IGrainWithIntegerKey
 
     [Alias("List"), AlwaysInterleave]
     Task<IReadOnlyList<ExperimentListing>> ListAsync();
+
+    /// <summary>Records whether the experiment runs (and must be brought back after a restart) or has ended.</summary>
+    [Alias("SetRunning")]
+    Task SetRunningAsync(string experimentId, bool running);
+
+    /// <summary>The experiments that have not ended: after a restart of the scheduler silo each is activated, which restores it from its journal.</summary>
+    [Alias("ListRunning"), AlwaysInterleave]
+    Task<IReadOnlyList<string>> ListRunningAsync();
 }

@@ -15,6 +15,13 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Initialize")]
     Task InitializeAsync(TrialAssignment assignment, int maxFailures);
 
+    /// <summary>
+    /// The trial again, as its experiment's journal left it (after a restart): PAUSED, or PENDING and
+    /// queued to run <paramref name="assignment"/> (from its <c>RestoreFrom</c> checkpoint).
+    /// </summary>
+    [Alias("Restore")]
+    Task RestoreAsync(TrialAssignment assignment, int maxFailures, int failures, bool paused);
+
     /// <summary>A worker began running the trial.</summary>
     [Alias("Started")]
     Task StartedAsync(string workerId, int attempt);

@@ -5,6 +5,7 @@ using Tuner.Abstractions.Messages;
 using Tuner.Cli.Rendering;
 using Tuner.Client.Embedded;
 using Tuner.Core.Experiments;
+using Tuner.Core.Results;
 using Tuner.Core.Spec;
 using Tuner.Data.Cache;
 
@@ -34,6 +35,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [CommandOption("--data-dir <DIR>")]
         [Description("The data-set cache trials read (and download into); default $TUNER_DATA_DIR, else ~/.cache/tuner/data")]
         public string? DataDir { get; init; }
+
+        [CommandOption("--fresh")]
+        [Description("Start a new run even when an unfinished run of this spec (killed, or stopped) is in the output folder; by default that run goes on")]
+        public bool Fresh { get; init; }
 
         [CommandOption("-q|--quiet")]
         [Description("No live table; print the summary only")]
@@ -88,7 +93,24 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             LogLevel = settings.Verbose ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning,
         }, cancellationToken);
         var client = tuner.Client;
-        var id = await client.StartAsync(spec, settings.Output);
+        string id;
+        if (!settings.Fresh && RunJournal.FindUnfinished(settings.Output, spec) is { } unfinished)
+        {
+            // As Ray's Tuner.restore: the same command picks up a run that was killed or stopped, without repeating finished trials.
+            id = await client.RestoreAsync(unfinished.Directory, spec);
+            var restored = await client.GetAsync(id, 0, cancellationToken);
+            if (restored.Status == ExperimentStatus.Stopped)
+            {
+                restored = await client.ResumeAsync(id, cancellationToken);
+            }
+
+            console.MarkupLineInterpolated($"[yellow]Resuming the unfinished run in {unfinished.Directory}[/]: {restored.Count(TrialStatus.Terminated) + restored.Count(TrialStatus.Error)} trial(s) finished, {restored.Count(TrialStatus.Pending) + restored.Count(TrialStatus.Running) + restored.Count(TrialStatus.Paused)} to go on (--fresh starts a new run)");
+        }
+        else
+        {
+            id = await client.StartAsync(spec, settings.Output);
+        }
+
         ExperimentSnapshot final;
         if (settings.Quiet)
         {

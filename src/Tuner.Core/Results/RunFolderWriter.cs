@@ -22,7 +22,10 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private readonly Lock _flushing = new();
     private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
     private readonly HashSet<TrialFiles> _dirty = [];
-    private readonly List<StreamWriter> _logs = [];
+    private TextWriter? _journal;
+    private readonly Lock _journalFlush = new();
+    private long _journalMark;
+    private long _durableMark;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly TimeSpan _experimentInterval;
@@ -54,6 +57,28 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             throw new IOException($"cannot create the results folder {directory}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Reopens the folder of an experiment being restored from its journal. The trials' result,
+    /// progress and decision files are removed: the restore records them again from the journal,
+    /// which is what counts (after a kill they may hold a little more than it does).
+    /// </summary>
+    public static RunFolderWriter Open(string directory, TimeSpan? flushInterval = null, TimeProvider? time = null)
+    {
+        var trials = Path.Combine(directory, "trials");
+        if (System.IO.Directory.Exists(trials))
+        {
+            foreach (var trial in System.IO.Directory.EnumerateDirectories(trials))
+            {
+                foreach (var name in new[] { "result.jsonl", "progress.csv", "decisions.jsonl", "error.txt" })
+                {
+                    File.Delete(Path.Combine(trial, name));
+                }
+            }
+        }
+
+        return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System);
     }
 
     /// <summary>An unused folder for the experiment: earlier runs are never overwritten.</summary>
@@ -145,6 +170,8 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
     private void FlushLocked(bool force)
     {
+        // The journal first: the files below never get ahead of it.
+        FlushJournal();
         TrialFiles[] dirty;
         lock (_gate)
         {
@@ -386,12 +413,33 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>A line-oriented file of the run folder (such as the searcher's journal), written by the caller and closed with the folder.</summary>
-    public TextWriter CreateLog(string fileName)
+    /// <summary>
+    /// The experiment's journal (<paramref name="fileName"/>), appended to: written by the caller, flushed
+    /// before every flush of the other files and closed with the folder. Safe to write from any thread.
+    /// </summary>
+    public TextWriter OpenJournal(string fileName)
     {
-        var log = new StreamWriter(Path.Combine(Directory, fileName), append: false, new System.Text.UTF8Encoding(false));
-        _logs.Add(log);
+        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(Directory, fileName), append: true, new UTF8Encoding(false)));
+        _journal = log;
         return log;
+    }
+
+    /// <summary>The caller's position of what it has written to the journal so far (its last event's).</summary>
+    public void MarkJournal(long mark) => Volatile.Write(ref _journalMark, mark);
+
+    /// <summary>The last mark whose lines are known to be written out (they survive the process being killed).</summary>
+    public long DurableMark => Volatile.Read(ref _durableMark);
+
+    /// <summary>Writes out the journal's buffered lines now and returns the mark they reach.</summary>
+    public long FlushJournal()
+    {
+        lock (_journalFlush)
+        {
+            var mark = Volatile.Read(ref _journalMark);
+            _journal?.Flush();
+            Volatile.Write(ref _durableMark, mark);
+            return mark;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -401,12 +449,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
         _stop.Dispose();
         try
         {
-            foreach (var log in _logs)
-            {
-                await log.DisposeAsync().ConfigureAwait(false);
-            }
-
             Flush(force: true);
+            if (_journal is not null)
+            {
+                await _journal.DisposeAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -9,7 +9,7 @@ namespace Tuner.Core.Search;
 
 /// <summary>
 /// Saves a searcher's state as the journal of what it was told and what it suggested, one JSON line
-/// per event (<c>searcher.jsonl</c> in the run folder): <c>suggest</c> (trial and config), <c>result</c>
+/// per event (in the experiment's <c>journal.jsonl</c>): <c>suggest</c> (trial and config), <c>result</c>
 /// (for searchers that learn from intermediate results: BOHB) and <c>complete</c> (last metrics, or
 /// failed). Searchers are deterministic given their seed and these calls, so <see cref="Restore"/>
 /// rebuilds one exactly (model, running trials and random state) by replaying the journal into a
@@ -96,8 +96,15 @@ public sealed class SearcherJournal : ISearcher
 
             using var doc = JsonDocument.Parse(line);
             var e = doc.RootElement;
+            var kind = e.GetProperty("event").GetString();
+            if (kind is not ("suggest" or "result" or "complete"))
+            {
+                // Another journal's line: the experiment's journal holds the scheduler's and its own events too.
+                continue;
+            }
+
             var trialId = e.GetProperty("trial").GetString()!;
-            switch (e.GetProperty("event").GetString())
+            switch (kind)
             {
                 case "suggest":
                     var recorded = e.GetProperty("config").GetRawText();
@@ -113,8 +120,6 @@ public sealed class SearcherJournal : ISearcher
                 case "complete":
                     inner.OnTrialComplete(trialId, Metrics(e), e.GetProperty("failed").GetBoolean());
                     break;
-                default:
-                    throw new InvalidDataException($"searcher journal line {number}: unknown event {e.GetProperty("event").GetRawText()}");
             }
         }
 

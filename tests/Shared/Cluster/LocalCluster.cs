@@ -16,6 +16,8 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _output = new();
     private readonly Dictionary<string, Process> _workers = [];
+    private string[] _schedulerArguments = [];
+    private Process? _scheduler;
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..16];
     private readonly int _redisPort = FreePort();
 
@@ -33,13 +35,14 @@ internal sealed class LocalCluster : IAsyncDisposable
             await cluster.StartRedisAsync();
             var apiPort = FreePort();
             cluster.ApiAddress = new Uri($"http://127.0.0.1:{apiPort}");
-            cluster.Start("scheduler", Built("Scheduler.Silo"), cluster.Environment(), [
+            cluster._schedulerArguments = [
                 $"--Tuner:Api:Urls:0=http://127.0.0.1:{apiPort}",
                 $"--Tuner:Api:OutputRoot={cluster.OutputRoot}",
                 $"--Tuner:Cluster:SiloPort={FreePort()}",
                 $"--Tuner:Cluster:GatewayPort={FreePort()}",
                 $"--Tuner:Scheduler:WorkerLease={workerLease:c}",
-            ]);
+            ];
+            cluster.StartScheduler();
             for (var i = 1; i <= workers; i++)
             {
                 cluster.StartWorker($"w{i}", cpusPerWorker);
@@ -57,6 +60,16 @@ internal sealed class LocalCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts the scheduler silo (again, after <see cref="KillScheduler"/>) on the same ports, API address and Redis.</summary>
+    public void StartScheduler() => _scheduler = Start("scheduler", Built("Scheduler.Silo"), Environment(), _schedulerArguments);
+
+    /// <summary>SIGKILL to the scheduler silo: the control plane is gone until it is started again.</summary>
+    public void KillScheduler()
+    {
+        _scheduler!.Kill(entireProcessTree: true);
+        _scheduler.WaitForExit();
     }
 
     public TunerClient Client() => new(new TunerClientOptions { Address = ApiAddress, MaxAttempts = 10, ReconnectFor = TimeSpan.FromMinutes(2) });

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Results;
+using Tuner.Core.Schedulers;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Scheduler.Persistence;
+
+/// <summary>
+/// The experiment's write-ahead log, <c>journal.jsonl</c> in its run folder: one JSON line per thing
+/// that changed its state, in the order it happened, flushed with the folder's other files. It holds
+/// the spec (first line), every event watchers see (with its position), the searcher's and the
+/// scheduler's journals (<see cref="Tuner.Core.Search.SearcherJournal"/>, <see cref="SchedulerJournal"/>),
+/// each run a trial was given, and what a user's stop interrupted. One file, so that whatever
+/// survives a crash is a consistent prefix: after a kill the experiment is rebuilt from it
+/// (<see cref="Read"/>), and a line cut short is dropped.
+/// </summary>
+public static class ExperimentJournal
+{
+    public const string FileName = RunJournal.FileName;
+
+    public static void WriteStart(TextWriter log, string experimentId, ExperimentSpec spec, DateTimeOffset startedAt) =>
+        Write(log, "start", w =>
+        {
+            w.WriteString("id", experimentId);
+            w.WriteString("started_at", startedAt.ToString("O", CultureInfo.InvariantCulture));
+            w.WritePropertyName("spec");
+            SpecWriter.Write(w, spec);
+        });
+
+    public static void WriteEvent(TextWriter log, ExperimentEvent e) =>
+        Write(log, "experiment", w =>
+        {
+            w.WriteNumber("position", e.Position);
+            w.WriteString("time", e.Time.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteString("kind", e.Kind.ToString());
+            if (e.TrialId is { } trial)
+            {
+                w.WriteString("trial", trial);
+            }
+
+            if (e.TrialStatus is { } status)
+            {
+                w.WriteString("status", status.ToWire());
+            }
+
+            if (e.Result is { } result)
+            {
+                w.WritePropertyName("result");
+                ResultJson.WriteResult(w, e.TrialId ?? "", result);
+            }
+
+            if (e.Config is { } config)
+            {
+                w.WritePropertyName("config");
+                SpecWriter.WriteConfig(w, config);
+            }
+
+            if (e.Action is { } action)
+            {
+                w.WriteString("action", action);
+            }
+
+            if (e.Message is { } message)
+            {
+                w.WriteString("message", message);
+            }
+
+            if (e.ExperimentStatus is { } experimentStatus)
+            {
+                w.WriteString("experiment_status", experimentStatus.ToWire());
+            }
+        });
+
+    /// <summary>Run <paramref name="attempt"/> of a trial was started or queued.</summary>
+    public static void WriteAttempt(TextWriter log, string trialId, int attempt) =>
+        Write(log, "attempt", w =>
+        {
+            w.WriteString("trial", trialId);
+            w.WriteNumber("attempt", attempt);
+        });
+
+    /// <summary>The user's stop interrupted these trials (those the scheduler had paused among them); a resume continues them.</summary>
+    public static void WriteInterrupted(TextWriter log, IEnumerable<string> trials, IEnumerable<string> paused) =>
+        Write(log, "interrupted", w =>
+        {
+            w.WriteStartArray("trials");
+            foreach (var id in trials)
+            {
+                w.WriteStringValue(id);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("paused");
+            foreach (var id in paused)
+            {
+                w.WriteStringValue(id);
+            }
+
+            w.WriteEndArray();
+        });
+
+    public static ExperimentEvent ReadEvent(JsonElement e) => new(
+        e.GetProperty("position").GetInt64(),
+        DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture),
+        Enum.Parse<ExperimentEventKind>(e.GetProperty("kind").GetString()!),
+        e.TryGetProperty("trial", out var trial) ? trial.GetString() : null,
+        e.TryGetProperty("status", out var status) ? Enum.Parse<TrialStatus>(status.GetString()!, ignoreCase: true) : null,
+        e.TryGetProperty("result", out var result) ? ResultJson.ReadResult(result) : null,
+        e.TryGetProperty("config", out var config) ? TrialConfigJson.Read(config) : null,
+        e.TryGetProperty("action", out var action) ? action.GetString() : null,
+        e.TryGetProperty("message", out var message) ? message.GetString() : null,
+        e.TryGetProperty("experiment_status", out var experimentStatus) ? Enum.Parse<ExperimentStatus>(experimentStatus.GetString()!, ignoreCase: true) : null);
+
+    /// <summary>
+    /// The journal's complete lines, parsed. A last line cut short (the process was killed while it
+    /// was written) is dropped and cut from the file, so that new lines follow the last whole one.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file does not start with the experiment's spec, or a line in the middle is not JSON.</exception>
+    public static IReadOnlyList<JsonElement> Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var lines = new List<JsonElement>();
+        var start = 0;
+        var number = 0;
+        while (start < bytes.Length)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0)
+            {
+                // No newline: the last line was being written when the process died.
+                break;
+            }
+
+            number++;
+            if (end > start)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(bytes.AsMemory(start, end - start));
+                    lines.Add(doc.RootElement.Clone());
+                }
+                catch (JsonException) when (Array.IndexOf(bytes, (byte)'\n', end + 1) < 0)
+                {
+                    // A torn last line (its newline survived, part of its text did not).
+                    break;
+                }
+                catch (JsonException ex)
+                {
+                    throw new InvalidDataException($"{path} line {number} is not JSON: {ex.Message}", ex);
+                }
+            }
+
+            start = end + 1;
+        }
+
+        if (start < bytes.Length)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
+            file.SetLength(start);
+        }
+
+        if (lines.Count == 0 || lines[0].GetProperty("event").GetString() != "start")
+        {
+            throw new InvalidDataException($"{path} does not start with the experiment's spec: it is not a Tuner journal, or was cut short before the experiment started");
+        }
+
+        return lines;
+    }
+
+    private static void Write(TextWriter log, string kind, Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream(256);
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("event", kind);
+            body(w);
+            w.WriteEndObject();
+        }
+
+        log.WriteLine(Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
+    }
+}

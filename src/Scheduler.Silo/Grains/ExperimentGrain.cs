@@ -590,7 +590,8 @@ public sealed partial class ExperimentGrain(
         }
     }
 
-    private void Emit(
+    /// <summary>The next event, in the journal; watchers see it once it is held (at once, unless <paramref name="hold"/> is false: <see cref="Hold"/> then).</summary>
+    private ExperimentEvent Emit(
         ExperimentEventKind kind,
         string? trialId = null,
         TrialStatus? trialStatus = null,
@@ -598,27 +599,19 @@ public sealed partial class ExperimentGrain(
         TrialConfig? config = null,
         string? action = null,
         string? message = null,
-        ExperimentStatus? experimentStatus = null)
-    {
-        Hold(NewEvent(kind, trialId, trialStatus, result, config, action, message, experimentStatus));
-    }
-
-    /// <summary>The next event, in the journal; watchers see it once it is held (<see cref="Hold"/>).</summary>
-    private ExperimentEvent NewEvent(
-        ExperimentEventKind kind,
-        string? trialId = null,
-        TrialStatus? trialStatus = null,
-        TrialResult? result = null,
-        TrialConfig? config = null,
-        string? action = null,
-        string? message = null,
-        ExperimentStatus? experimentStatus = null)
+        ExperimentStatus? experimentStatus = null,
+        bool hold = true)
     {
         var e = new ExperimentEvent(_nextPosition++, time.GetUtcNow(), kind, trialId, trialStatus, result, config, action, message, experimentStatus);
         if (_journal is not null)
         {
             ExperimentJournal.WriteEvent(_journal, e);
             _writer!.MarkJournal(e.Position);
+        }
+
+        if (hold)
+        {
+            Hold(e);
         }
 
         return e;
@@ -1181,7 +1174,7 @@ public sealed partial class ExperimentGrain(
         UpdateDocument();
 
         // The end goes into the journal before the folder is closed; watchers see it once the files are written.
-        var end = NewEvent(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason);
+        var end = Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason, hold: false);
         try
         {
             if (status == ExperimentStatus.Stopped)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
@@ -172,17 +171,5 @@ public static class ExperimentJournal
         return lines;
     }
 
-    private static void Write(TextWriter log, string kind, Action<Utf8JsonWriter> body)
-    {
-        using var stream = new MemoryStream(256);
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
-        {
-            w.WriteStartObject();
-            w.WriteString("event", kind);
-            body(w);
-            w.WriteEndObject();
-        }
-
-        log.WriteLine(Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
-    }
+    private static void Write(TextWriter log, string kind, Action<Utf8JsonWriter> body) => JournalLine.Write(log, kind, body);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Tuner.Core.Experiments;
 using Tuner.Core.Results;
@@ -149,11 +148,8 @@ public sealed class SchedulerJournal(ITrialScheduler inner, TextWriter? log) : I
             return;
         }
 
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+        JournalLine.Write(log, EventName, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("event", EventName);
             w.WriteString("call", call);
             if (trialId is not null)
             {
@@ -161,9 +157,6 @@ public sealed class SchedulerJournal(ITrialScheduler inner, TextWriter? log) : I
             }
 
             body?.Invoke(w);
-            w.WriteEndObject();
-        }
-
-        log.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 }

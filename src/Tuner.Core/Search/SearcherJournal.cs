@@ -156,21 +156,13 @@ public sealed class SearcherJournal : ISearcher
 
     private void Write(string kind, string trialId, Action<Utf8JsonWriter> body)
     {
-        if (_log is null)
+        if (_log is not null)
         {
-            return;
+            JournalLine.Write(_log, kind, w =>
+            {
+                w.WriteString("trial", trialId);
+                body(w);
+            });
         }
-
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
-        {
-            w.WriteStartObject();
-            w.WriteString("event", kind);
-            w.WriteString("trial", trialId);
-            body(w);
-            w.WriteEndObject();
-        }
-
-        _log.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
     }
 }

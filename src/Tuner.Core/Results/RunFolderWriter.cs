@@ -23,6 +23,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
     private readonly HashSet<TrialFiles> _dirty = [];
     private TextWriter? _journal;
+    private readonly FileStream _lock;
     private readonly Lock _journalFlush = new();
     private long _journalMark;
     private long _durableMark;
@@ -40,7 +41,30 @@ public sealed class RunFolderWriter : IAsyncDisposable
         _time = time;
         _experimentInterval = TimeSpan.FromSeconds(1);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "trials"));
+        _lock = Lock(directory) ?? throw new IOException($"{directory} is being written by another process (its {LockFileName} is held)");
         _loop = Task.Run(() => RunAsync(flushInterval));
+    }
+
+    /// <summary>Held (an exclusive lock on a file in the folder) while a writer has the folder open; the OS lets go when the process dies.</summary>
+    public const string LockFileName = ".lock";
+
+    /// <summary>True while a live process writes the folder (a run going on elsewhere must not be resumed here).</summary>
+    public static bool IsInUse(string directory)
+    {
+        using var held = Lock(directory);
+        return held is null && File.Exists(Path.Combine(directory, LockFileName));
+    }
+
+    private static FileStream? Lock(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (System.IO.Directory.Exists(directory))
+        {
+            return null;
+        }
     }
 
     /// <summary>The experiment's folder, <c>root/name</c> (or <c>root/name-2</c>, ... when that holds an earlier run).</summary>
@@ -447,6 +471,18 @@ public sealed class RunFolderWriter : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
+        try
+        {
+            await DisposeWritersAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _lock.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DisposeWritersAsync()
+    {
         try
         {
             Flush(force: true);

@@ -67,7 +67,8 @@ public sealed record RunJournal(string Directory, string ExperimentId, string Sp
         var candidate = Path.GetFullPath(Path.Combine(root, spec.Name));
         for (var n = 2; System.IO.Directory.Exists(candidate); n++)
         {
-            if (TryRead(candidate) is { IsUnfinished: true } run && run.SpecJson == json)
+            // A run another process is writing is going on, not unfinished.
+            if (TryRead(candidate) is { IsUnfinished: true } run && run.SpecJson == json && !RunFolderWriter.IsInUse(candidate))
             {
                 found = run;
             }

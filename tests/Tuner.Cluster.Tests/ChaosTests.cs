@@ -51,8 +51,9 @@ public sealed class ChaosTests
             Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), iterations);
         }
 
-        // The retry continued from a checkpoint, not from scratch.
-        Assert.Contains(moved.Results, r => r.IterationsSinceRestore == 1 && r.TrainingIteration > 1);
+        // The retry continued from a checkpoint, not from scratch (from scratch, every iteration would equal its count since the restore).
+        // Its first reports may have been replays of iterations already recorded, and dropped.
+        Assert.Contains(moved.Results, r => r.TrainingIteration > r.IterationsSinceRestore);
         Assert.Contains("missed its lease", cluster.Output("scheduler"), StringComparison.Ordinal);
     }
 

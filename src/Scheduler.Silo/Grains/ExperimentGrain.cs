@@ -69,8 +69,6 @@ public sealed partial class ExperimentGrain(
     private HashSet<string> _interruptedPaused = new(StringComparer.Ordinal);
     private readonly Queue<string> _resuming = new();
 
-    private const string RetryingPrefix = "retrying after failure ";
-
     /// <summary>How long live trials get to report back when the experiment ends.</summary>
     private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
@@ -213,7 +211,9 @@ public sealed partial class ExperimentGrain(
                     schedulerCalls.Add(line);
                     break;
                 case "attempt":
-                    attempts[line.GetProperty("trial").GetString()!] = line.GetProperty("attempt").GetInt32();
+                    var trialId = line.GetProperty("trial").GetString()!;
+                    attempts[trialId] = line.GetProperty("attempt").GetInt32();
+                    _trials[trialId].Failures = line.GetProperty("failures").GetInt32();
                     break;
                 case "interrupted":
                     _interrupted = line.GetProperty("trials").EnumerateArray().Select(t => t.GetString()!).ToHashSet(StringComparer.Ordinal);
@@ -350,11 +350,6 @@ public sealed partial class ExperimentGrain(
                 Count(status, +1);
                 entry.Status = status;
                 entry.Reason = e.Message ?? entry.Reason;
-                if (status == TrialStatus.Pending && e.Message is { } message && message.StartsWith(RetryingPrefix, StringComparison.Ordinal)
-                    && int.TryParse(message.AsSpan(RetryingPrefix.Length, message.IndexOf(':', StringComparison.Ordinal) - RetryingPrefix.Length), out var failures))
-                {
-                    entry.Failures = failures;
-                }
 
                 if (status.IsFinal())
                 {
@@ -693,7 +688,7 @@ public sealed partial class ExperimentGrain(
             entry.Attempt = attempt;
             if (_journal is not null)
             {
-                ExperimentJournal.WriteAttempt(_journal, entry.TrialId, attempt);
+                ExperimentJournal.WriteAttempt(_journal, entry.TrialId, attempt, entry.Failures);
             }
         }
     }
@@ -798,7 +793,7 @@ public sealed partial class ExperimentGrain(
         {
             entry.Failures = failures;
             NewAttempt(entry, attempt);
-            SetStatus(entry, TrialStatus.Pending, $"{RetryingPrefix}{failures}: {error}");
+            SetStatus(entry, TrialStatus.Pending, $"retrying after failure {failures}: {error}");
         }
 
         return Task.CompletedTask;

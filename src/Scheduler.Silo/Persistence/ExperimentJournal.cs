@@ -75,12 +75,13 @@ public static class ExperimentJournal
             }
         });
 
-    /// <summary>Run <paramref name="attempt"/> of a trial was started or queued.</summary>
-    public static void WriteAttempt(TextWriter log, string trialId, int attempt) =>
+    /// <summary>Run <paramref name="attempt"/> of a trial was started or queued, after <paramref name="failures"/> failed runs.</summary>
+    public static void WriteAttempt(TextWriter log, string trialId, int attempt, int failures) =>
         Write(log, "attempt", w =>
         {
             w.WriteString("trial", trialId);
             w.WriteNumber("attempt", attempt);
+            w.WriteNumber("failures", failures);
         });
 
     /// <summary>The user's stop interrupted these trials (those the scheduler had paused among them); a resume continues them.</summary>

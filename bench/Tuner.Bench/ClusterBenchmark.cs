@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Tuner.Client;
 using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
@@ -63,27 +64,28 @@ public static class ClusterBenchmark
 
         // The cluster is up and warm before the clock starts, as Ray's benchmarks start after ray.init():
         // a short experiment (2 trials, 3 reports) brings the client's connection and every code path in.
-        var warmUp = await client.SubmitAsync(spec with { Name = "warm-up", Samples = 2, Params = new TrialConfig(new Dictionary<string, ParamValue> { ["reports"] = 3, ["seconds"] = 0.01 }) });
-        while ((await client.GetAsync(warmUp.ExperimentId, maxTrials: 0)).Status == ExperimentStatus.Running)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(50));
-        }
+        await EndedAsync(client, (await client.SubmitAsync(spec with { Name = "warm-up", Samples = 2, Params = new TrialConfig(new Dictionary<string, ParamValue> { ["reports"] = 3, ["seconds"] = 0.01 }) })).ExperimentId);
 
         var clock = Stopwatch.StartNew();
-        var id = (await client.SubmitAsync(spec)).ExperimentId;
-        // Followed as Ray's driver is watched: its status, not a copy of every result (the tuner itself handles each one).
-        var final = await client.GetAsync(id, maxTrials: 0);
-        while (final.Status == ExperimentStatus.Running)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-            final = await client.GetAsync(id, maxTrials: 0);
-        }
-
+        var final = await EndedAsync(client, (await client.SubmitAsync(spec)).ExperimentId);
         var actual = clock.Elapsed.TotalSeconds;
         var results = final.ResultsReported;
         var ratio = actual / ideal;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {final.Status.ToWire()}: {final.Count(TrialStatus.Terminated)} trials TERMINATED, {results:N0} results ({results / actual:N0}/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  actual {actual:F1} s, ideal {ideal:F1} s: actual/ideal {ratio:F3} ({(ratio - 1) * 100:F1}% over; target at most 5%)"));
         return (final.Status == ExperimentStatus.Completed ? 0 : 1, actual);
+    }
+
+    /// <summary>Follows the experiment as Ray's driver is watched: its status, not a copy of every result (the tuner itself handles each one).</summary>
+    private static async Task<Abstractions.Messages.ExperimentSnapshot> EndedAsync(TunerClient client, string id)
+    {
+        var snapshot = await client.GetAsync(id, maxTrials: 0);
+        while (snapshot.Status == ExperimentStatus.Running)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            snapshot = await client.GetAsync(id, maxTrials: 0);
+        }
+
+        return snapshot;
     }
 }

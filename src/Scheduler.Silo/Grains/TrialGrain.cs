@@ -99,25 +99,15 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         if (outcome.Kind == TrialOutcomeKind.Failed && _stopRequested is null && _failures < _maxFailures)
         {
             _failures++;
-            _status = TrialStatus.Pending;
-            _statusReason = outcome.Error;
             LogRetrying(logger, _assignment!.TrialKey, _failures, _maxFailures, _checkpoint?.Iteration ?? 0);
-            _assignment = _assignment with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
-            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "failed", _assignment.Attempt);
-            await Scheduler.ReleaseAsync(_assignment.TrialKey);
-            await Scheduler.SubmitAsync(_assignment);
+            await RequeueAsync(outcome.Error ?? "failed");
             return;
         }
 
         if (outcome.Kind == TrialOutcomeKind.HandedBack && _stopRequested is null)
         {
             // A draining worker gave it back after a checkpoint: queued again, from there, on another worker.
-            _status = TrialStatus.Pending;
-            _statusReason = outcome.Error;
-            _assignment = _assignment! with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
-            await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, outcome.Error ?? "handed back by its worker", _assignment.Attempt);
-            await Scheduler.ReleaseAsync(_assignment.TrialKey);
-            await Scheduler.SubmitAsync(_assignment);
+            await RequeueAsync(outcome.Error ?? "handed back by its worker");
             return;
         }
 
@@ -139,6 +129,17 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         // running than there are slots (the next trial on this slot may report at once).
         await Experiment.OnTrialEndedAsync(_assignment!.TrialId, _status, _statusReason);
         await Scheduler.ReleaseAsync(_assignment.TrialKey);
+    }
+
+    /// <summary>PENDING again as a new run from the last checkpoint: the experiment hears why, the slot is freed, the run is queued.</summary>
+    private async Task RequeueAsync(string reason)
+    {
+        _status = TrialStatus.Pending;
+        _statusReason = reason;
+        _assignment = _assignment! with { Attempt = _assignment.Attempt + 1, RestoreFrom = _checkpoint };
+        await Experiment.OnTrialRetryingAsync(_assignment.TrialId, _failures, reason, _assignment.Attempt);
+        await Scheduler.ReleaseAsync(_assignment.TrialKey);
+        await Scheduler.SubmitAsync(_assignment);
     }
 
     public async Task ResumeAsync(TrialConfig? config, CheckpointRef? restoreFrom)

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using Orleans.Dashboard;
 using Tuner.Hosting;
 using Tuner.Worker.Hosting;
 
@@ -13,6 +15,24 @@ builder.UseOrleans(silo =>
 {
     silo.UseTunerCluster(cluster);
     silo.AddTunerWorker(options => builder.Configuration.GetSection("Worker").Bind(options));
+    silo.AddDashboard();
 });
+
+// Spans, metrics and logs over OTLP where OTEL_EXPORTER_OTLP_ENDPOINT says; with Tuner:Telemetry:PrometheusPort
+// the worker's metrics (GPU load, checkpoints) are also served at /metrics there for Prometheus to scrape
+// (on Tuner:Telemetry:PrometheusHost, localhost by default; "+" for every address).
+var prometheusPort = builder.Configuration.GetValue<int?>("Tuner:Telemetry:PrometheusPort");
+var prometheusHost = builder.Configuration["Tuner:Telemetry:PrometheusHost"] ?? "localhost";
+Action<MeterProviderBuilder>? scrape = null;
+if (prometheusPort is { } port)
+{
+    scrape = m => m.AddPrometheusHttpListener(o =>
+    {
+        o.Host = prometheusHost;
+        o.Port = port;
+    });
+}
+
+builder.Services.AddTunerTelemetry(builder.Configuration, "tuner-worker", scrape);
 
 await builder.Build().RunAsync();

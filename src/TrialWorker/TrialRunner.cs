@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
+using Tuner.Core.Telemetry;
 using Tuner.Core.Trainables;
 using Tuner.Worker.Checkpoints;
 using Tuner.Worker.Isolation;
@@ -28,6 +30,31 @@ public sealed partial class TrialRunner(
     /// <summary>Runs the trial until it finishes, is stopped or fails, and says which; <see cref="ReportOutcomeAsync"/> tells the trial grain.</summary>
     /// <param name="draining">True when a cancellation is the worker's drain: an in-process trainable saves a checkpoint first (a trial process does on SIGTERM anyway).</param>
     public async Task<TrialOutcome> RunAsync(TrialAssignment assignment, string workerId, TrialPlacement placement, CancellationToken cancellationToken, Func<bool>? draining = null)
+    {
+        // This run's span: a child of the trial's span (the experiment's, carried in the assignment), linked to
+        // the scheduler's dispatch that Orleans' activity propagation made the ambient span of the start call.
+        var dispatch = Activity.Current;
+        using var span = TunerTelemetry.Source.StartActivity(
+            "trial.run",
+            ActivityKind.Consumer,
+            TunerTelemetry.Parse(assignment.TraceParent),
+            links: dispatch is null ? null : [new ActivityLink(dispatch.Context)]);
+        span?.SetTag("tuner.experiment.id", assignment.ExperimentId).SetTag("tuner.trial.id", assignment.TrialId)
+            .SetTag("tuner.trial.attempt", assignment.Attempt).SetTag("tuner.worker", workerId);
+        var outcome = await RunCoreAsync(assignment, workerId, placement, draining, cancellationToken);
+        if (span is not null)
+        {
+            span.SetTag("tuner.trial.outcome", outcome.Kind.ToString().ToLowerInvariant()).SetTag("tuner.trial.iteration", outcome.LastIteration);
+            if (outcome.Kind == TrialOutcomeKind.Failed)
+            {
+                span.SetStatus(ActivityStatusCode.Error, outcome.Error);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<TrialOutcome> RunCoreAsync(TrialAssignment assignment, string workerId, TrialPlacement placement, Func<bool>? draining, CancellationToken cancellationToken)
     {
         var iteration = assignment.RestoreFrom?.Iteration ?? 0;
         try

@@ -33,6 +33,13 @@ public sealed partial class TrialWorkerService(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _self = grains.CreateObjectReference<ITrialWorker>(this);
+        if (Info.Gpus > 0)
+        {
+            // The GPU gauges: nvidia-smi sampled when metrics are collected, at most once per interval.
+            var sampler = new CachedSample<IReadOnlyList<Tuner.Core.Telemetry.GpuSample>>(() => GpuDetector.Sample(Info.WorkerId, options.NvidiaSmi), options.GpuSampleInterval, time);
+            Tuner.Core.Telemetry.TunerTelemetry.SetGpuSource(Info.WorkerId, sampler.Get);
+        }
+
         try
         {
             await Scheduler.RegisterWorkerAsync(Info, _self);
@@ -170,6 +177,7 @@ public sealed partial class TrialWorkerService(
             grains.DeleteObjectReference<ITrialWorker>(_self);
         }
 
+        Tuner.Core.Telemetry.TunerTelemetry.SetGpuSource(Info.WorkerId, null);
         await base.StopAsync(cancellationToken);
     }
 

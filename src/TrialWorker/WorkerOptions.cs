@@ -19,13 +19,19 @@ public sealed class WorkerOptions
     {
         if (Gpus < 0)
         {
-            var detected = Placement.GpuDetector.Detect();
+            var detected = Placement.GpuDetector.Detect(NvidiaSmi);
             Gpus = detected.Count;
             GpuMemoryMb = [.. detected.Select(g => g.MemoryMb)];
         }
 
         return Gpus;
     }
+
+    /// <summary>The program that reports the machine's NVIDIA GPUs, their memory and load.</summary>
+    public string NvidiaSmi { get; set; } = "nvidia-smi";
+
+    /// <summary>How often the GPU load gauges sample nvidia-smi (at most; only while metrics are collected).</summary>
+    public TimeSpan GpuSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the worker re-announces itself, so a restarted scheduler learns of it again.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);

@@ -49,6 +49,8 @@ public static class TunerClusterExtensions
     /// <summary>Joins the cluster the options describe.</summary>
     public static ISiloBuilder UseTunerCluster(this ISiloBuilder silo, TunerClusterOptions options)
     {
+        // The caller's span goes with every grain call (a trial's dispatch reaches its worker this way).
+        silo.AddActivityPropagation();
         var siloPort = options.SiloPort == 0 ? FreePort() : options.SiloPort;
         var gatewayPort = options.GatewayPort == 0 ? FreePort() : options.GatewayPort;
         if (string.IsNullOrWhiteSpace(options.Redis))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Tuner.Abstractions.Grains;
@@ -8,6 +9,7 @@ using Tuner.Core.Schedulers;
 using Tuner.Core.Search;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
+using Tuner.Core.Telemetry;
 using Tuner.Core.Trainables;
 using Tuner.Hosting;
 using Tuner.Scheduler.Persistence;
@@ -35,6 +37,8 @@ public sealed partial class ExperimentGrain(
     private ITrialScheduler? _scheduler;
     private StopCriteria? _stop;
     private RunFolderWriter? _writer;
+    private Activity? _span;
+    private ExperimentGauges? _gauges;
 
     private string? _directory;
 
@@ -104,10 +108,14 @@ public sealed partial class ExperimentGrain(
         _scheduler = new SchedulerJournal(SchedulerFactory.Create(_spec), _journal);
         _stop = new StopCriteria(_spec);
         _totalTrials = VariantGenerator.CountTrials(_spec);
+        BeginTelemetry("experiment");
         // A command's environment values are secrets: never in the run folder, kept with the grain's record for a restore.
         location.State = new ExperimentLocation { RunDirectory = _writer.Directory, Secrets = _spec.Custom?.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null };
         await location.WriteStateAsync();
-        LogStarted(logger, Id, _spec.Name, _totalTrials, _writer.Directory);
+        using (TunerTelemetry.Within(_span))
+        {
+            LogStarted(logger, Id, _spec.Name, _totalTrials, _writer.Directory);
+        }
 
         if (_spec.Stop.TimeBudgetS is { } budget)
         {
@@ -251,6 +259,8 @@ public sealed partial class ExperimentGrain(
 
         var registry = GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey);
         await registry.RegisterAsync(new ExperimentListing(Id, spec.Name, _startedAt));
+        _gauges = TunerTelemetry.Experiment(Id, spec.Metric, spec.Mode.ToString().ToLowerInvariant());
+        PublishGauges();
         if (ended)
         {
             _published = true;
@@ -280,7 +290,8 @@ public sealed partial class ExperimentGrain(
             return;
         }
 
-        // Killed while it ran: the clock goes on from the journal's last event.
+        // Killed while it ran: the clock goes on from the journal's last event. A new span covers the rest of the run.
+        BeginTelemetry("experiment (restored)");
         _startTimestamp = time.GetTimestamp() - (long)((lastTime - _startedAt).TotalSeconds * TimeProvider.System.TimestampFrequency);
         var requeued = 0;
         foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index).ToList())
@@ -415,7 +426,8 @@ public sealed partial class ExperimentGrain(
             from,
             entry.Grain,
             this.AsReference<IExperimentGrain>(),
-            spec.Custom);
+            spec.Custom,
+            TraceParent: TunerTelemetry.TraceParent(BeginTrialSpan(entry)));
         await entry.Grain.RestoreAsync(assignment, spec.Failure.MaxFailures, entry.Failures, paused);
     }
 
@@ -671,6 +683,8 @@ public sealed partial class ExperimentGrain(
         if (_trials.TryGetValue(trialId, out var entry))
         {
             NewAttempt(entry, attempt);
+            entry.Worker = workerId;
+            entry.Span?.SetTag("tuner.worker", workerId).AddEvent(new ActivityEvent("running", tags: new ActivityTagsCollection { ["tuner.worker"] = workerId, ["tuner.trial.attempt"] = attempt }));
             if (entry.Status == TrialStatus.Pending)
             {
                 SetStatus(entry, TrialStatus.Running, null);
@@ -735,6 +749,15 @@ public sealed partial class ExperimentGrain(
         _results++;
         _writer!.Append(trialId, result);
         Emit(ExperimentEventKind.Result, trialId, result: result);
+        TunerTelemetry.Results.Add(1, new KeyValuePair<string, object?>("experiment", Id));
+        if (entry.LastResult is { } previous && previous.TrainingIteration == result.TrainingIteration - 1 && result.TimeTotalS >= previous.TimeTotalS)
+        {
+            TunerTelemetry.IterationDuration.Record(
+                result.TimeTotalS - previous.TimeTotalS,
+                new KeyValuePair<string, object?>("experiment", Id),
+                new KeyValuePair<string, object?>("worker", entry.Worker ?? "unknown"));
+        }
+
         entry.Iteration = result.TrainingIteration;
         if (result.GetMetric(spec.Metric) is not { } value)
         {
@@ -754,6 +777,15 @@ public sealed partial class ExperimentGrain(
 
         entry.LastResult = result;
         entry.LastMetric = value;
+        if (_gauges is { } gauges)
+        {
+            gauges.SetLatest(trialId, value, result.TrainingIteration);
+            if (!double.IsNaN(value) && (gauges.Best is not { } best || spec.IsBetter(value, best)))
+            {
+                gauges.Best = value;
+            }
+        }
+
         _searcher!.OnTrialResult(trialId, result);
         if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
         {
@@ -772,7 +804,27 @@ public sealed partial class ExperimentGrain(
             return TrialCommand.Stop;
         }
 
+        var decided = Stopwatch.GetTimestamp();
+        var span = TunerTelemetry.StartDetached("scheduler.decide", ActivityKind.Internal, entry.Span?.Context ?? default);
         var decision = _scheduler!.OnResult(trialId, result);
+        var action = decision.Action.ToString().ToLowerInvariant();
+        TunerTelemetry.DecisionDuration.Record(
+            Stopwatch.GetElapsedTime(decided).TotalSeconds,
+            new KeyValuePair<string, object?>("experiment", Id),
+            new KeyValuePair<string, object?>("scheduler", spec.Scheduler.Algorithm),
+            new KeyValuePair<string, object?>("action", action));
+        if (span is not null)
+        {
+            span.SetTag("tuner.experiment.id", Id).SetTag("tuner.trial.id", trialId).SetTag("tuner.trial.iteration", result.TrainingIteration)
+                .SetTag("tuner.scheduler", spec.Scheduler.Algorithm).SetTag("tuner.decision", action).SetTag("tuner.metric.value", value);
+            if (decision.Reason is { } why)
+            {
+                span.SetTag("tuner.decision.reason", why);
+            }
+
+            TunerTelemetry.End(span);
+        }
+
         if (decision.Action != SchedulerAction.Continue)
         {
             entry.Reason = decision.Reason;
@@ -855,6 +907,12 @@ public sealed partial class ExperimentGrain(
     {
         var decision = new TrialDecision(entry.Iteration, action, reason);
         (entry.Decisions ??= []).Add(decision);
+        TunerTelemetry.Decisions.Add(
+            1,
+            new KeyValuePair<string, object?>("experiment", Id),
+            new KeyValuePair<string, object?>("scheduler", _spec!.Scheduler.Algorithm),
+            new KeyValuePair<string, object?>("action", action));
+        entry.Span?.AddEvent(new ActivityEvent(action, tags: new ActivityTagsCollection { ["tuner.trial.iteration"] = entry.Iteration, ["tuner.decision.reason"] = reason }));
         _writer!.Decision(entry.TrialId, decision);
         Emit(ExperimentEventKind.Decision, entry.TrialId, action: action, message: reason);
     }
@@ -876,8 +934,13 @@ public sealed partial class ExperimentGrain(
         _searcher!.OnTrialComplete(entry.TrialId, entry.LastResult?.Metrics, status == TrialStatus.Error);
         if (status == TrialStatus.Error)
         {
-            LogTrialError(logger, Id, entry.TrialId, entry.Reason);
+            using (TunerTelemetry.Within(entry.Span))
+            {
+                LogTrialError(logger, Id, entry.TrialId, entry.Reason);
+            }
         }
+
+        EndTrialSpan(entry);
     }
 
     /// <summary>
@@ -1003,7 +1066,8 @@ public sealed partial class ExperimentGrain(
             null,
             entry.Grain = GrainFactory.GetGrain<ITrialGrain>(TrialKeys.Of(Id, trialId)),
             this.AsReference<IExperimentGrain>(),
-            spec.Custom);
+            spec.Custom,
+            TraceParent: TunerTelemetry.TraceParent(BeginTrialSpan(entry)));
         starts.Add(entry.Grain.InitializeAsync(assignment, spec.Failure.MaxFailures));
         return true;
     }
@@ -1155,6 +1219,7 @@ public sealed partial class ExperimentGrain(
             // No answer within the grace period: recorded as stopped; late reports are ignored.
             SetStatus(entry, TrialStatus.Terminated, entry.Reason ?? reason ?? "experiment ended");
             _writer!.TrialEnded(entry.TrialId, null);
+            EndTrialSpan(entry);
             _live--;
         }
 
@@ -1202,7 +1267,108 @@ public sealed partial class ExperimentGrain(
         Hold(end);
         GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey).ExperimentEndedAsync(Id).Ignore();
         GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).SetRunningAsync(Id, false).Ignore();
-        LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
+        using (TunerTelemetry.Within(_span))
+        {
+            LogEnded(logger, Id, _status.ToWire(), _statusReason, _counts.GetValueOrDefault(TrialStatus.Terminated), _counts.GetValueOrDefault(TrialStatus.Error));
+        }
+
+        if (_span is not null)
+        {
+            _span.SetTag("tuner.experiment.status", _status.ToWire()).SetTag("tuner.trials", _trials.Count);
+            if (Best() is { } bestTrial)
+            {
+                _span.SetTag("tuner.best.trial", bestTrial.TrialId).SetTag("tuner.best.value", bestTrial.LastMetric);
+            }
+
+            if (_status == ExperimentStatus.Failed)
+            {
+                _span.SetStatus(ActivityStatusCode.Error, _statusReason);
+            }
+
+            TunerTelemetry.End(_span);
+            _span = null;
+        }
+    }
+
+    /// <summary>The experiment's span (a child of the caller's, e.g. the client's submit) and its gauges.</summary>
+    private void BeginTelemetry(string name)
+    {
+        var spec = _spec!;
+        _gauges = TunerTelemetry.Experiment(Id, spec.Metric, spec.Mode.ToString().ToLowerInvariant());
+        PublishGauges();
+        _span = TunerTelemetry.StartDetached($"{name} {spec.Name}", ActivityKind.Internal)
+            ?.SetTag("tuner.experiment.id", Id)
+            .SetTag("tuner.experiment.name", spec.Name)
+            .SetTag("tuner.searcher", spec.Search.Algorithm)
+            .SetTag("tuner.scheduler", spec.Scheduler.Algorithm)
+            .SetTag("tuner.metric", spec.Metric)
+            .SetTag("tuner.mode", spec.Mode.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>The span of a trial's life in this experiment (every run of it, on whichever worker); its context goes to the worker in the assignment.</summary>
+    private Activity? BeginTrialSpan(TrialEntry entry)
+    {
+        if (entry.Span is null)
+        {
+            entry.Span = TunerTelemetry.StartDetached($"trial {entry.TrialId}", ActivityKind.Internal, _span?.Context ?? default);
+            if (entry.Span is { } span)
+            {
+                span.SetTag("tuner.experiment.id", Id).SetTag("tuner.trial.id", entry.TrialId);
+                foreach (var (name, value) in entry.Config)
+                {
+                    span.SetTag("tuner.param." + name, value.ToDisplayString());
+                }
+            }
+        }
+
+        return entry.Span;
+    }
+
+    private void EndTrialSpan(TrialEntry entry)
+    {
+        if (entry.Span is not { } span)
+        {
+            return;
+        }
+
+        span.SetTag("tuner.trial.status", entry.Status.ToWire()).SetTag("tuner.trial.iterations", entry.Iteration);
+        if (entry.LastMetric is { } last)
+        {
+            span.SetTag("tuner.metric.value", last);
+        }
+
+        if (entry.Status == TrialStatus.Error)
+        {
+            span.SetStatus(ActivityStatusCode.Error, entry.Reason);
+        }
+
+        TunerTelemetry.End(span);
+        entry.Span = null;
+    }
+
+    private void PublishGauges()
+    {
+        if (_gauges is not { } gauges)
+        {
+            return;
+        }
+
+        foreach (var (status, count) in _counts)
+        {
+            gauges.SetCount(status.ToWire(), count);
+        }
+
+        foreach (var entry in _trials.Values)
+        {
+            if (entry.LastMetric is { } value)
+            {
+                gauges.SetLatest(entry.TrialId, value, entry.Iteration);
+                if (!double.IsNaN(value) && (gauges.Best is not { } best || _spec!.IsBetter(value, best)))
+                {
+                    gauges.Best = value;
+                }
+            }
+        }
     }
 
     private void SetStatus(TrialEntry entry, TrialStatus status, string? reason)
@@ -1222,7 +1388,11 @@ public sealed partial class ExperimentGrain(
         }
     }
 
-    private void Count(TrialStatus status, int delta) => _counts[status] = _counts.GetValueOrDefault(status) + delta;
+    private void Count(TrialStatus status, int delta)
+    {
+        var count = _counts[status] = _counts.GetValueOrDefault(status) + delta;
+        _gauges?.SetCount(status.ToWire(), count);
+    }
 
     private TrialEntry? Best()
     {
@@ -1271,7 +1441,7 @@ public sealed partial class ExperimentGrain(
             .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
             .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
             .Take(Math.Max(maxRows, 0))
-            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList()))
+            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList(), t.Worker))
             .ToList();
         return new ExperimentSnapshot(
             Id,
@@ -1338,6 +1508,12 @@ public sealed partial class ExperimentGrain(
         public string? Reason { get; set; }
 
         public ITrialGrain? Grain { get; set; }
+
+        /// <summary>The worker of its latest run (a label of its iteration times).</summary>
+        public string? Worker { get; set; }
+
+        /// <summary>The trial's span while it lives; null once ended or when nothing listens.</summary>
+        public Activity? Span { get; set; }
 
         /// <summary>(valid_loss, lr) per iteration, for trials that report both.</summary>
         public List<(double Loss, double Rate)>? Curve { get; set; }

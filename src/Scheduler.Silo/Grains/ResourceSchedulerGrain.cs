@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
+using Tuner.Core.Telemetry;
 using Tuner.Scheduler.Hosting;
 
 namespace Tuner.Scheduler.Grains;
@@ -16,6 +18,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
     private const double Epsilon = 1e-9;
     private readonly Dictionary<string, Worker> _workers = new(StringComparer.Ordinal);
     private readonly LinkedList<TrialAssignment> _queue = new();
+    private readonly HashSet<string> _published = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LinkedListNode<TrialAssignment>> _queued = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
@@ -77,6 +80,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
     public Task UnregisterWorkerAsync(string workerId)
     {
         _workers.Remove(workerId);
+        Publish();
         return Task.CompletedTask;
     }
 
@@ -162,11 +166,41 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             worker.CpuUsed += request.Resources.Cpu;
             worker.Trials++;
 
-            // Not awaited: grants go out together, each answer handled when it comes.
-            ObserveStartAsync(worker, request).Ignore();
+            // Not awaited: grants go out together, each answer handled when it comes. The grant's span is
+            // the ambient one of the start call, so Orleans carries it to the worker (whose run links it).
+            var span = TunerTelemetry.StartDetached("scheduler.dispatch", ActivityKind.Producer, TunerTelemetry.Parse(request.TraceParent))
+                ?.SetTag("tuner.experiment.id", request.ExperimentId)
+                .SetTag("tuner.trial.id", request.TrialId)
+                .SetTag("tuner.trial.attempt", request.Attempt)
+                .SetTag("tuner.worker", worker.Info.WorkerId)
+                .SetTag("tuner.gpus", request.GpuDevices is { Count: > 0 } devices ? string.Join(",", devices) : null);
+            using (TunerTelemetry.Within(span))
+            {
+                ObserveStartAsync(worker, request).Ignore();
+            }
+
+            TunerTelemetry.End(span);
         }
 
+        Publish();
         return Task.CompletedTask;
+    }
+
+    /// <summary>The queue and every worker's slots, for the gauges.</summary>
+    private void Publish()
+    {
+        TunerTelemetry.SetQueueLength(_queue.Count);
+        foreach (var gone in _published.Where(id => !_workers.ContainsKey(id)).ToList())
+        {
+            TunerTelemetry.RemoveWorker(gone);
+            _published.Remove(gone);
+        }
+
+        foreach (var worker in _workers.Values)
+        {
+            TunerTelemetry.SetWorker(worker.Info.WorkerId, worker.CpuUsed, worker.Info.CpuSlots, worker.GpuUsed, worker.Info.Gpus);
+            _published.Add(worker.Info.WorkerId);
+        }
     }
 
     private async Task ObserveStartAsync(Worker worker, TrialAssignment request)

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Checkpoints;
+using Tuner.Core.Telemetry;
 using Tuner.Core.Trainables;
 
 namespace Tuner.Worker.Checkpoints;
@@ -14,14 +16,60 @@ public sealed class CheckpointStore(ICheckpointStore store)
     /// <summary>Saves an in-process trainable into its checkpoint folder and commits it.</summary>
     public async Task SaveAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken)
     {
-        var directory = await store.SaveAsync(trainable, assignment.CheckpointRoot, iteration, cancellationToken);
-        await CommitAsync(assignment, directory, iteration, elapsed);
+        var started = Stopwatch.GetTimestamp();
+        var span = Start(assignment, iteration);
+        try
+        {
+            var directory = await store.SaveAsync(trainable, assignment.CheckpointRoot, iteration, cancellationToken);
+            await CommitCoreAsync(assignment, directory, iteration, elapsed);
+        }
+        catch (Exception ex)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            End(assignment, span, started);
+        }
     }
 
     /// <summary>Records a complete checkpoint with the trial grain, then drops the oldest beyond the number to keep.</summary>
     public async Task CommitAsync(TrialAssignment assignment, string directory, long iteration, double elapsed)
     {
+        var started = Stopwatch.GetTimestamp();
+        var span = Start(assignment, iteration);
+        try
+        {
+            await CommitCoreAsync(assignment, directory, iteration, elapsed);
+        }
+        catch (Exception ex)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            End(assignment, span, started);
+        }
+    }
+
+    private async Task CommitCoreAsync(TrialAssignment assignment, string directory, long iteration, double elapsed)
+    {
         await assignment.Trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
         store.Prune(assignment.CheckpointRoot, directory, assignment.CheckpointKeep);
+    }
+
+    /// <summary>A checkpoint span under the trial's (the scheduler's span, carried in the assignment).</summary>
+    private static Activity? Start(TrialAssignment assignment, long iteration) =>
+        TunerTelemetry.StartDetached("checkpoint", ActivityKind.Internal, TunerTelemetry.Parse(assignment.TraceParent))
+            ?.SetTag("tuner.experiment.id", assignment.ExperimentId)
+            .SetTag("tuner.trial.id", assignment.TrialId)
+            .SetTag("tuner.trial.iteration", iteration);
+
+    private static void End(TrialAssignment assignment, Activity? span, long started)
+    {
+        TunerTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("experiment", assignment.ExperimentId));
+        TunerTelemetry.End(span);
     }
 }

@@ -29,7 +29,8 @@ public sealed record TrialAssignment(
     [property: Id(11)] Grains.ITrialGrain Trial,
     [property: Id(12)] Grains.IExperimentGrain Experiment,
     [property: Id(13)] CustomTrainableSpec? Custom = null,
-    [property: Id(14)] IReadOnlyList<int>? GpuDevices = null)
+    [property: Id(14)] IReadOnlyList<int>? GpuDevices = null,
+    [property: Id(15)] string? TraceParent = null)
 {
     /// <summary>The trial grain's key: unique across experiments.</summary>
     public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);
@@ -121,7 +122,8 @@ public sealed record TrialRow(
     [property: Id(5)] int Failures,
     [property: Id(6)] string? StatusReason,
     [property: Id(7)] string? Diagnosis = null,
-    [property: Id(8)] IReadOnlyList<string>? Decisions = null);
+    [property: Id(8)] IReadOnlyList<string>? Decisions = null,
+    [property: Id(9)] string? Worker = null);
 
 /// <summary>An experiment as its grain sees it now.</summary>
 [GenerateSerializer, Immutable, Alias("Tuner.ExperimentSnapshot")]

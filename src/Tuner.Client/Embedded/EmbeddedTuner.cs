@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tuner.Hosting;
 using Tuner.Scheduler.Hosting;
 using Tuner.Worker.Hosting;
 
@@ -40,9 +42,14 @@ public sealed class EmbeddedTuner : IAsyncDisposable
         // Workstation GC is deliberate for a command-line process; the silo's advice to use server GC is not for us.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", Microsoft.Extensions.Logging.LogLevel.Error);
         options.ConfigureLogging?.Invoke(builder.Logging);
+
+        // Spans, metrics and logs over OTLP where the standard OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT).
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Services.AddTunerTelemetry(builder.Configuration, "tuner-embedded");
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "tuner-embedded", clusterId: $"embedded-{Environment.ProcessId}");
+            silo.AddActivityPropagation();
             // The worker lives in this very process: it cannot be lost without the scheduler, so no lease expires it.
             silo.AddTunerControlPlane(o => o.WorkerLease = TimeSpan.FromDays(1));
             silo.AddTunerWorker(w =>

@@ -21,14 +21,13 @@ builder.UseOrleans(silo =>
 // Spans, metrics and logs over OTLP where OTEL_EXPORTER_OTLP_ENDPOINT says; with Tuner:Telemetry:PrometheusPort
 // the worker's metrics (GPU load, checkpoints) are also served at /metrics there for Prometheus to scrape
 // (on Tuner:Telemetry:PrometheusHost, localhost by default; "+" for every address).
-var prometheusPort = builder.Configuration.GetValue<int?>("Tuner:Telemetry:PrometheusPort");
-var prometheusHost = builder.Configuration["Tuner:Telemetry:PrometheusHost"] ?? "localhost";
+var telemetry = builder.Configuration.GetSection(TunerTelemetryOptions.Section).Get<TunerTelemetryOptions>() ?? new TunerTelemetryOptions();
 Action<MeterProviderBuilder>? scrape = null;
-if (prometheusPort is { } port)
+if (telemetry.PrometheusPort is { } port)
 {
     scrape = m => m.AddPrometheusHttpListener(o =>
     {
-        o.Host = prometheusHost;
+        o.Host = telemetry.PrometheusHost;
         o.Port = port;
     });
 }

@@ -33,7 +33,8 @@ public static class TunerTelemetryExtensions
         var otlp = HasOtlpEndpoint(configuration);
 
         // The scheduler's metrics may be scraped from its Prometheus endpoint instead (Tuner:Telemetry:OtlpMetrics=false), so they are not counted twice.
-        var otlpMetrics = otlp && configuration.GetValue("Tuner:Telemetry:OtlpMetrics", true);
+        var settings = configuration.GetSection(TunerTelemetryOptions.Section).Get<TunerTelemetryOptions>() ?? new TunerTelemetryOptions();
+        var otlpMetrics = otlp && settings.OtlpMetrics;
         if (!otlp && metrics is null)
         {
             return services;

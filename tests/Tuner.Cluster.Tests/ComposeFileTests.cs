@@ -22,6 +22,8 @@ public sealed class ComposeFileTests
         ["Tuner__Api"] = typeof(TunerApiOptions),
         ["Tuner__Scheduler"] = typeof(ResourceSchedulerOptions),
         ["Worker"] = typeof(WorkerOptions),
+        ["Tuner__Monitoring"] = typeof(Tuner.Scheduler.Monitoring.MonitoringOptions),
+        ["Tuner__Telemetry"] = typeof(TunerTelemetryOptions),
     };
 
     /// <summary>Variables read by libraries rather than by our options classes.</summary>
@@ -127,6 +129,17 @@ public sealed class ComposeFileTests
         };
         Assert.Equal(["Tuner:Api:CertificatePath: required for 'https://0.0.0.0:5443/'"], options.Problems());
         Assert.Equal("/run/secrets/api.pfx", scheduler["Tuner__Api__CertificatePath"]);
+
+        // Prometheus scrapes the scheduler's monitoring port and the workers' scrape port, as the silos are told.
+        var prometheus = File.ReadAllText(Path.Combine(Deploy, "prometheus.yml"));
+        var monitoring = new Uri(scheduler["Tuner__Monitoring__Urls__0"]);
+        Assert.Contains($"\"scheduler:{monitoring.Port}\"", prometheus, StringComparison.Ordinal);
+        Assert.Contains($"{monitoring.Port}:{monitoring.Port}", ((YamlSequenceNode)Service("scheduler")["ports"]).Children.Select(p => ((YamlScalarNode)p).Value));
+        Assert.All(workers, w =>
+        {
+            Assert.Contains($"port: {w["Tuner__Telemetry__PrometheusPort"]}", prometheus, StringComparison.Ordinal);
+            Assert.Equal("+", w["Tuner__Telemetry__PrometheusHost"]);
+        });
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _output = new();
     private readonly Dictionary<string, Process> _workers = [];
     private string[] _schedulerArguments = [];
+    private Func<string, IEnumerable<string>>? _workerArguments;
     private Process? _scheduler;
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..16];
     private readonly int _redisPort = FreePort();
@@ -27,7 +28,11 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public Uri ApiAddress { get; private set; } = null!;
 
-    public static async Task<LocalCluster> StartAsync(int workers, double cpusPerWorker, TimeSpan workerLease)
+    /// <summary>The scheduler's monitoring address: live page, /metrics, /dashboard.</summary>
+    public Uri MonitoringAddress { get; private set; } = null!;
+
+    /// <param name="workerArguments">More command-line settings for each worker, by its id.</param>
+    public static async Task<LocalCluster> StartAsync(int workers, double cpusPerWorker, TimeSpan workerLease, Func<string, IEnumerable<string>>? workerArguments = null)
     {
         var cluster = new LocalCluster(Directory.CreateTempSubdirectory("tuner-cluster-").FullName);
         try
@@ -35,7 +40,10 @@ internal sealed class LocalCluster : IAsyncDisposable
             await cluster.StartRedisAsync();
             var apiPort = FreePort();
             cluster.ApiAddress = new Uri($"http://127.0.0.1:{apiPort}");
+            cluster.MonitoringAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+            cluster._workerArguments = workerArguments;
             cluster._schedulerArguments = [
+                $"--Tuner:Monitoring:Urls:0={cluster.MonitoringAddress}",
                 $"--Tuner:Api:Urls:0=http://127.0.0.1:{apiPort}",
                 $"--Tuner:Api:OutputRoot={cluster.OutputRoot}",
                 $"--Tuner:Cluster:SiloPort={FreePort()}",
@@ -80,6 +88,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             $"--Worker:WorkerId={id}",
             $"--Worker:CpuSlots={cpus}",
             "--Worker:HeartbeatInterval=00:00:00.500",
+            .. _workerArguments?.Invoke(id) ?? [],
         ]);
 
     /// <summary>SIGTERM: the worker drains (its trials checkpoint and are handed back) and exits.</summary>

@@ -18,6 +18,9 @@ using Tuner.Scheduler.Monitoring;
 // for Prometheus and the Orleans dashboard (/dashboard).
 var builder = WebApplication.CreateBuilder(args);
 var api = builder.Configuration.GetSection(TunerApiOptions.Section).Get<TunerApiOptions>() ?? new TunerApiOptions();
+
+// Addresses given replace the default ones (the binder would add them to the list it starts with).
+api.Urls = Addresses(builder.Configuration, TunerApiOptions.Section) ?? api.Urls;
 if (api.Problems() is { Count: > 0 } problems)
 {
     Console.Error.WriteLine("error: the API settings are not safe to serve:\n  " + string.Join("\n  ", problems));
@@ -25,6 +28,7 @@ if (api.Problems() is { Count: > 0 } problems)
 }
 
 var monitoring = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
+monitoring.Urls = Addresses(builder.Configuration, MonitoringOptions.Section) ?? monitoring.Urls;
 var cluster = TunerClusterOptions.From(builder.Configuration, 11111, 30000);
 builder.UseOrleans(silo =>
 {
@@ -46,3 +50,6 @@ app.MapTunerApi();
 app.MapTunerMonitoring(monitoring);
 await app.RunAsync();
 return 0;
+
+static List<string>? Addresses(IConfiguration configuration, string section) =>
+    configuration.GetSection(section).GetSection("Urls").GetChildren().Select(c => c.Value).OfType<string>().ToList() is { Count: > 0 } urls ? urls : null;

@@ -160,6 +160,22 @@ public sealed class SpecParserTests
     }
 
     [Fact]
+    public void Loggers_TensorBoardByDefault_MlflowWhenAServerIsNamed_AndBadValuesNamed()
+    {
+        Assert.True(SpecParser.Parse("name: x\ntrainable: noop\nmetric: value\n").Loggers.TensorBoard);
+        var spec = SpecParser.Parse("name: x\ntrainable: noop\nmetric: value\nloggers:\n  tensorboard: false\n  mlflow: { tracking_uri: 'http://mlflow:5000', experiment: tuned }\n");
+        Assert.False(spec.Loggers.TensorBoard);
+        Assert.Equal(("http://mlflow:5000", "tuned"), (spec.Loggers.Mlflow!.TrackingUri, spec.Loggers.Mlflow.Experiment));
+        Assert.Equal(SpecWriter.ToJson(spec), SpecWriter.ToJson(SpecParser.Parse(SpecWriter.ToJson(spec))));
+
+        var ex = Assert.Throws<SpecException>(() => SpecParser.Parse("name: x\ntrainable: noop\nmetric: value\nloggers:\n  tensorboard: maybe\n  mlflow: { tracking_uri: 'ftp://x', experment: y }\n"));
+        Assert.Contains(ex.Errors, e => e.Path == "loggers.tensorboard" && e.Message.Contains("true or false", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Path == "loggers.mlflow.experment" && e.Message.Contains("did you mean 'experiment'", StringComparison.Ordinal));
+        var uri = Assert.Throws<SpecException>(() => SpecParser.Parse("name: x\ntrainable: noop\nmetric: value\nloggers:\n  mlflow: { tracking_uri: 'ftp://x' }\n"));
+        Assert.Contains(uri.Errors, e => e.Path == "loggers.mlflow.tracking_uri" && e.Message.Contains("http(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Parse_ReportsEveryProblemWithItsLine()
     {
         var ex = Assert.Throws<SpecException>(() => SpecParser.Parse("name: a\ntrainable: noop\nmetric: value\nmode: up\nspace:\n  lr: { loguniform: [0, 1] }\n"));

@@ -126,6 +126,18 @@ public sealed class TelemetryExportTests
                 && l.Attributes.Attribute("ExperimentId") == experimentId);
             Assert.Equal(trace, started.TraceId.Hex());
             Assert.Equal(experiment.Span.SpanId, started.SpanId);
+
+            // TensorBoard, on by default: the HParams experiment in the run folder's root, and in each trial's
+            // folder its session, a valid_loss scalar per epoch and its end.
+            var folder = Directory.GetDirectories(Path.Combine(root, "runs")).Single();
+            var rootEvents = Tuner.Core.Results.TensorBoard.EventFile.Read(Directory.GetFiles(folder, "events.out.tfevents.*").Single()).ToList();
+            Assert.Contains(rootEvents, e => e.Summary?.Value.Any(v => v.Tag == Tuner.Core.Results.TensorBoard.TensorBoardSink.ExperimentTag) == true);
+            foreach (var trialId in new[] { "t00001", "t00002" })
+            {
+                var events = Tuner.Core.Results.TensorBoard.EventFile.Read(Directory.GetFiles(Path.Combine(folder, "trials", trialId), "events.out.tfevents.*").Single()).ToList();
+                Assert.Equal([1L, 2L], events.Where(e => e.Summary?.Value.Any(v => v.Tag == "valid_loss") == true).Select(e => e.Step));
+                Assert.Equal(Tuner.Core.Results.TensorBoard.TensorBoardSink.SessionEndTag, events[^1].Summary.Value.Single().Tag);
+            }
         }
         finally
         {

@@ -5,6 +5,7 @@ using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
 using Tuner.Core.Results;
+using Tuner.Core.Results.Sinks;
 using Tuner.Core.Schedulers;
 using Tuner.Core.Search;
 using Tuner.Core.Space;
@@ -38,6 +39,7 @@ public sealed partial class ExperimentGrain(
     private StopCriteria? _stop;
     private RunFolderWriter? _writer;
     private Activity? _span;
+    private ResultSinks? _sinks;
     private ExperimentGauges? _gauges;
 
     private string? _directory;
@@ -109,6 +111,8 @@ public sealed partial class ExperimentGrain(
         _stop = new StopCriteria(_spec);
         _totalTrials = VariantGenerator.CountTrials(_spec);
         BeginTelemetry("experiment");
+        _sinks = ResultSinks.For(_spec, Id, logger);
+        _sinks.ExperimentStarted(_spec, _writer.Directory, _startedAt, resumed: false);
         // A command's environment values are secrets: never in the run folder, kept with the grain's record for a restore.
         location.State = new ExperimentLocation { RunDirectory = _writer.Directory, Secrets = _spec.Custom?.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null };
         await location.WriteStateAsync();
@@ -292,6 +296,8 @@ public sealed partial class ExperimentGrain(
 
         // Killed while it ran: the clock goes on from the journal's last event. A new span covers the rest of the run.
         BeginTelemetry("experiment (restored)");
+        _sinks = ResultSinks.For(spec, Id, logger);
+        _sinks.ExperimentStarted(spec, directory, time.GetUtcNow(), resumed: true);
         _startTimestamp = time.GetTimestamp() - (long)((lastTime - _startedAt).TotalSeconds * TimeProvider.System.TimestampFrequency);
         var requeued = 0;
         foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index).ToList())
@@ -481,6 +487,17 @@ public sealed partial class ExperimentGrain(
         _ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _status = ExperimentStatus.Running;
         _statusReason = null;
+        if (_span is null)
+        {
+            BeginTelemetry("experiment (resumed)");
+        }
+
+        if (_sinks is null)
+        {
+            _sinks = ResultSinks.For(spec, Id, logger);
+            _sinks.ExperimentStarted(spec, _directory!, time.GetUtcNow(), resumed: true);
+        }
+
         var ranFor = (_endedAt ?? _startedAt) - _startedAt;
         _endedAt = null;
         foreach (var entry in (_interrupted ?? []).Select(id => _trials[id]).OrderBy(t => t.Index))
@@ -656,6 +673,12 @@ public sealed partial class ExperimentGrain(
             }
         }
 
+        if (_sinks is not null)
+        {
+            await _sinks.DisposeAsync();
+            _sinks = null;
+        }
+
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -748,6 +771,7 @@ public sealed partial class ExperimentGrain(
 
         _results++;
         _writer!.Append(trialId, result);
+        _sinks?.Result(trialId, result);
         Emit(ExperimentEventKind.Result, trialId, result: result);
         TunerTelemetry.Results.Add(1, new KeyValuePair<string, object?>("experiment", Id));
         if (entry.LastResult is { } previous && previous.TrainingIteration == result.TrainingIteration - 1 && result.TimeTotalS >= previous.TimeTotalS)
@@ -924,6 +948,7 @@ public sealed partial class ExperimentGrain(
         _paused.Remove(entry.TrialId);
         entry.Diagnosis = entry.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
         _writer!.TrialEnded(entry.TrialId, status == TrialStatus.Error ? entry.Reason : null);
+        _sinks?.TrialEnded(entry.TrialId, status, time.GetUtcNow());
         if (_interrupted?.Contains(entry.TrialId) == true && status == TrialStatus.Terminated)
         {
             // Interrupted by the user's stop: the scheduler and the searcher go on with it if the experiment is resumed.
@@ -1050,6 +1075,7 @@ public sealed partial class ExperimentGrain(
         Count(TrialStatus.Pending, +1);
         _live++;
         _writer!.TrialCreated(trialId, config);
+        _sinks?.TrialCreated(trialId, config, time.GetUtcNow());
         Emit(ExperimentEventKind.TrialCreated, trialId, TrialStatus.Pending, config: config);
         _scheduler!.OnTrialAdd(trialId, config);
         var assignment = new TrialAssignment(
@@ -1219,6 +1245,7 @@ public sealed partial class ExperimentGrain(
             // No answer within the grace period: recorded as stopped; late reports are ignored.
             SetStatus(entry, TrialStatus.Terminated, entry.Reason ?? reason ?? "experiment ended");
             _writer!.TrialEnded(entry.TrialId, null);
+            _sinks?.TrialEnded(entry.TrialId, TrialStatus.Terminated, time.GetUtcNow());
             EndTrialSpan(entry);
             _live--;
         }
@@ -1232,6 +1259,16 @@ public sealed partial class ExperimentGrain(
         _status = status;
         _endedAt = time.GetUtcNow();
         UpdateDocument();
+        if (_sinks is { } sinks)
+        {
+            // TensorBoard's files written out, MLflow's queue sent (or given up on): a failing sink never fails the experiment.
+            await sinks.ExperimentEndedAsync(status, _endedAt.Value);
+            if (status != ExperimentStatus.Stopped)
+            {
+                await sinks.DisposeAsync();
+                _sinks = null;
+            }
+        }
 
         // The end goes into the journal before the folder is closed; watchers see it once the files are written.
         var end = Emit(ExperimentEventKind.ExperimentStatus, experimentStatus: _status, message: _statusReason, hold: false);

@@ -50,6 +50,9 @@ public sealed record ExperimentSpec
 
     public CheckpointSpec Checkpoint { get; init; } = new();
 
+    /// <summary>Where results go besides the run folder's own files: TensorBoard (on by default) and MLflow.</summary>
+    public LoggersSpec Loggers { get; init; } = new();
+
     public SearchSpace Space { get; init; } = [];
 
     /// <summary>This spec with the values of the command trainable's environment hidden: what results, logs and the API show.</summary>
@@ -147,6 +150,24 @@ public sealed record FailureSpec
 }
 
 /// <summary>How often trials save checkpoints (every N iterations; 0 = only when asked) and how many to keep.</summary>
+/// <summary><c>loggers: { tensorboard: true, mlflow: { tracking_uri: URL, experiment: NAME } }</c>.</summary>
+public sealed record LoggersSpec
+{
+    /// <summary>TensorBoard event files (scalars and HParams) in the run folder, as Ray writes by default.</summary>
+    public bool TensorBoard { get; init; } = true;
+
+    /// <summary>An MLflow tracking server each trial is logged to as a nested run; none by default.</summary>
+    public MlflowSpec? Mlflow { get; init; }
+}
+
+/// <summary>An MLflow tracking server (its REST API) and the MLflow experiment to log under (default: the spec's name).</summary>
+public sealed record MlflowSpec
+{
+    public required string TrackingUri { get; init; }
+
+    public string? Experiment { get; init; }
+}
+
 public sealed record CheckpointSpec
 {
     public int Frequency { get; init; }

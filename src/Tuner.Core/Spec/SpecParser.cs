@@ -13,7 +13,7 @@ namespace Tuner.Core.Spec;
 public sealed class SpecParser
 {
     private static readonly string[] TopLevelKeys =
-        ["name", "trainable", "params", "metric", "mode", "samples", "max_concurrent", "search", "scheduler", "stop", "resources", "failure", "checkpoint", "space"];
+        ["name", "trainable", "params", "metric", "mode", "samples", "max_concurrent", "search", "scheduler", "stop", "resources", "failure", "checkpoint", "loggers", "space"];
 
     private static readonly string[] Primitives =
         ["uniform", "quniform", "loguniform", "qloguniform", "normal", "randint", "qrandint", "lograndint", "choice", "grid"];
@@ -172,6 +172,15 @@ public sealed class SpecParser
                 Frequency = Int(f, "checkpoint.frequency") ?? 0,
                 Keep = Int(f, "checkpoint.keep") ?? 1,
             }) ?? defaults.Checkpoint,
+            Loggers = Section(fields, "loggers", ["tensorboard", "mlflow"], f => new LoggersSpec
+            {
+                TensorBoard = Bool(f, "loggers.tensorboard") ?? true,
+                Mlflow = Section(f, "loggers.mlflow", ["tracking_uri", "experiment"], m => new MlflowSpec
+                {
+                    TrackingUri = String(m, "loggers.mlflow.tracking_uri") ?? string.Empty,
+                    Experiment = String(m, "loggers.mlflow.experiment"),
+                }),
+            }) ?? defaults.Loggers,
             Space = fields.TryGetValue("space", out var s) ? ParseSpace(s) : [],
         };
     }
@@ -387,6 +396,22 @@ public sealed class SpecParser
         }
 
         return value;
+    }
+
+    private bool? Bool(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node))
+        {
+            return null;
+        }
+
+        if (node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: "true" or "false" } scalar)
+        {
+            return scalar.Value == "true";
+        }
+
+        Error(path, node, $"expected true or false, got {Describe(node)}");
+        return null;
     }
 
     private int? Int(Dictionary<string, YamlNode> fields, string path)

@@ -291,6 +291,12 @@ public static class SpecValidator
             Add("checkpoint.frequency", $"must be zero (no periodic checkpoints) or a number of iterations, got {spec.Checkpoint.Frequency}");
         }
 
+        if (spec.Loggers.Mlflow is { } mlflow
+            && !(Uri.TryCreate(mlflow.TrackingUri, UriKind.Absolute, out var tracking) && tracking.Scheme is "http" or "https"))
+        {
+            Add("loggers.mlflow.tracking_uri", $"must be the http(s) address of an MLflow tracking server (e.g. http://localhost:5000), got '{mlflow.TrackingUri}'");
+        }
+
         if (spec.Checkpoint.Keep < 1)
         {
             Add("checkpoint.keep", $"must keep at least 1 checkpoint, got {spec.Checkpoint.Keep}");

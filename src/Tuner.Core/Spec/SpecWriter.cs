@@ -118,6 +118,21 @@ public static class SpecWriter
         w.WriteNumber("frequency", spec.Checkpoint.Frequency);
         w.WriteNumber("keep", spec.Checkpoint.Keep);
         w.WriteEndObject();
+        w.WriteStartObject("loggers");
+        w.WriteBoolean("tensorboard", spec.Loggers.TensorBoard);
+        if (spec.Loggers.Mlflow is { } mlflow)
+        {
+            w.WriteStartObject("mlflow");
+            w.WriteString("tracking_uri", mlflow.TrackingUri);
+            if (mlflow.Experiment is { } experiment)
+            {
+                w.WriteString("experiment", experiment);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
         w.WriteStartObject("space");
         foreach (var (name, domain) in spec.Space)
         {

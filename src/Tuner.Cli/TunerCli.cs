@@ -28,6 +28,9 @@ public static class TunerCli
                 .WithDescription("Describe a spec's search space: dimensions, size, the samples a coverage needs, the scheduler's plan, and whether the budget is too small")
                 .WithExample("space", "examples/gestures-gru.yaml")
                 .WithExample("space", "examples/gestures-gru.yaml", "--json");
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("Write a run folder's report: report.html (self-contained) with learning curves, best over time, parallel coordinates, heatmaps, parameter importance and learning-rate flags, and the charts as PNGs")
+                .WithExample("report", "runs/branin-random");
             config.AddCommand<Commands.Remote.SubmitCommand>("submit")
                 .WithDescription("Start an experiment on a Scheduler.Silo (--server) and print its id")
                 .WithExample("submit", "examples/branin-random.yaml", "--watch");

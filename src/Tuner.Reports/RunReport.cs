@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Tuner.Reports;
+
+/// <summary>
+/// <c>tuner report RUN_DIR</c>: <c>report.html</c> in the run folder, one self-contained page (its charts
+/// inline, no scripts, styles or fonts from anywhere), and the charts as PNGs in <c>report/</c>.
+/// </summary>
+public static class RunReport
+{
+    public const string FileName = "report.html";
+
+    /// <summary>Writes the report; returns the page's path and the charts written.</summary>
+    public static (string Page, IReadOnlyList<string> Charts) Write(string runDirectory)
+    {
+        var run = RunFolder.Read(runDirectory);
+        var analysis = new RunAnalysis(run);
+        var best = run.Trials.Where(t => t.Last is not null).OrderBy(t => run.Minimize ? t.Last : -t.Last).FirstOrDefault();
+        var charts = new List<(string File, string Title, string Caption, byte[] Png)>
+        {
+            ("learning-curves.png", "Learning curves", $"Every trial's {run.Metric} per iteration. Red crosses: trials the early-stopping scheduler (or a stop rule) stopped, at the iteration (rung) it stopped them.", ReportCharts.LearningCurves(run, best?.Id)),
+            ("best-over-time.png", "Best so far against wall time", "How quickly the search found good configurations: the best value reported by then, at each moment of the run.", ReportCharts.BestOverTime(run)),
+        };
+        if (run.Parameters.Count > 0)
+        {
+            charts.Add(("parallel-coordinates.png", "Parallel coordinates", "Each line is a trial through its parameter values and its last metric, coloured by that metric. Numeric axes span the values tried (log-scaled over two decades).", ReportCharts.ParallelCoordinates(analysis)));
+        }
+
+        if (analysis.Importance.Count > 0)
+        {
+            charts.Add(("importance.png", "Parameter importance", $"How much of the variance of {run.Metric} at iteration {analysis.Budget} each parameter explains on its own (trials binned by the parameter; between-bin over total variance). Tune the tall ones first.", ReportCharts.Importance(analysis)));
+        }
+
+        var top = analysis.Importance.Select(i => i.Parameter).Take(3).ToList();
+        if (top.Count < 2)
+        {
+            top = [.. run.Parameters.Take(3)];
+        }
+
+        if (analysis.AtBudget.Count >= 3)
+        {
+            for (var i = 0; i < top.Count; i++)
+            {
+                for (var j = i + 1; j < top.Count; j++)
+                {
+                    charts.Add(($"heatmap-{Safe(top[i])}-{Safe(top[j])}.png", $"{top[i]} × {top[j]}", $"Mean {run.Metric} per cell, only from the {analysis.AtBudget.Count} trials that reached iteration {analysis.Budget}: trials stopped earlier are left out, since their values are not comparable.", ReportCharts.Heatmap(analysis, top[i], top[j])));
+                }
+            }
+        }
+
+        var folder = Path.Combine(runDirectory, "report");
+        Directory.CreateDirectory(folder);
+        foreach (var chart in charts)
+        {
+            File.WriteAllBytes(Path.Combine(folder, chart.File), chart.Png);
+        }
+
+        var page = Path.Combine(runDirectory, FileName);
+        File.WriteAllText(page, Html(run, analysis, best, charts), Encoding.UTF8);
+        return (page, [.. charts.Select(c => Path.Combine(folder, c.File))]);
+    }
+
+    private static string Html(RunFolder run, RunAnalysis analysis, ReportTrial? best, List<(string File, string Title, string Caption, byte[] Png)> charts)
+    {
+        static string E(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
+        static string N(double? v) => v is { } x ? x.ToString("G5", CultureInfo.InvariantCulture) : string.Empty;
+        var html = new StringBuilder();
+        html.Append($$"""
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <title>{{E(run.Name)}}: Tuner report</title>
+            <style>
+              body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 960px; color: #1f2328; background: #fff; }
+              h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
+              table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid #d0d7de; padding: .2rem .5rem; text-align: left; font-variant-numeric: tabular-nums; }
+              th { background: #f6f8fa; } img { max-width: 100%; border: 1px solid #d0d7de; } .muted { color: #57606a; } .flag { background: #fff8c5; }
+            </style>
+            </head>
+            <body>
+            <h1>{{E(run.Name)}}</h1>
+            <p class="muted">Experiment {{E(run.Id)}}: {{E(run.Status)}}. Search {{E(run.Searcher)}}, early stopping {{E(run.Scheduler)}}, metric {{E(run.Metric)}} ({{E(run.Mode)}}).
+            Trials: {{E(string.Join(", ", run.StateCounts.Where(c => c.Value > 0).Select(c => $"{c.Value} {c.Key}")))}}.</p>
+            """);
+        if (best is not null)
+        {
+            html.Append($"<h2>Best trial</h2><p id=\"best\">{E(best.Id)}: {E(run.Metric)} = {N(best.Last)} after {best.Results[^1].Iteration} iterations, with ");
+            html.Append(E(string.Join(", ", best.Config.Select(c => $"{c.Key} = {RunAnalysis.Label(c.Value)}"))));
+            html.Append(".</p>");
+        }
+
+        html.Append("<h2>Learning-rate scheduler flags</h2>");
+        var flagged = run.Trials.Where(t => t.Diagnosis is not null).ToList();
+        if (flagged.Count == 0)
+        {
+            var reportsCurves = run.Trials.Any(t => t.Results.Any(r => r.LearningRate is not null && r.ValidLoss is not null));
+            html.Append(reportsCurves
+                ? "<p>No trial was flagged: no validation-loss curve plateaued or oscillated at a constant learning rate.</p>"
+                : "<p class=\"muted\">No trial reports <code>valid_loss</code> and <code>lr</code>, which the flags read.</p>");
+        }
+        else
+        {
+            html.Append("<table id=\"flags\"><tr><th>trial</th><th>status</th><th>what its curve says</th></tr>");
+            foreach (var t in flagged)
+            {
+                html.Append($"<tr class=\"flag\"><td>{E(t.Id)}</td><td>{E(t.Status)}</td><td>{E(t.Diagnosis)}</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+
+        foreach (var (file, title, caption, png) in charts)
+        {
+            html.Append($"<h2>{E(title)}</h2><p class=\"muted\">{E(caption)}</p>");
+            html.Append($"<img alt=\"{E(title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" data-file=\"report/{E(file)}\">");
+        }
+
+        html.Append("<h2>Trials</h2><table id=\"trials\"><tr><th>trial</th><th>status</th><th>iterations</th>");
+        foreach (var p in run.Parameters)
+        {
+            html.Append($"<th>{E(p)}</th>");
+        }
+
+        html.Append($"<th>{E(run.Metric)}</th><th>stopped at</th></tr>");
+        foreach (var t in run.Trials.OrderBy(t => t.Last is null).ThenBy(t => run.Minimize ? t.Last : -t.Last))
+        {
+            html.Append($"<tr><td>{E(t.Id)}</td><td>{E(t.Status)}</td><td>{(t.Results.Count > 0 ? t.Results[^1].Iteration : 0)}</td>");
+            foreach (var p in run.Parameters)
+            {
+                html.Append($"<td>{(t.Config.TryGetValue(p, out var v) ? E(RunAnalysis.Label(v)) : string.Empty)}</td>");
+            }
+
+            html.Append($"<td>{N(t.Last)}</td><td>{(t.StoppedAt is { } s ? E($"{s.Iteration}: {s.Reason}") : string.Empty)}</td></tr>");
+        }
+
+        html.Append("</table>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) ? c : '_'));
+}

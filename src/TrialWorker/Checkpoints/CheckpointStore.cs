@@ -14,34 +14,28 @@ namespace Tuner.Worker.Checkpoints;
 public sealed class CheckpointStore(ICheckpointStore store)
 {
     /// <summary>Saves an in-process trainable into its checkpoint folder and commits it.</summary>
-    public async Task SaveAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var span = Start(assignment, iteration);
-        try
+    public Task SaveAsync(ITrainable trainable, TrialAssignment assignment, long iteration, double elapsed, CancellationToken cancellationToken) =>
+        TracedAsync(assignment, iteration, async () =>
         {
             var directory = await store.SaveAsync(trainable, assignment.CheckpointRoot, iteration, cancellationToken);
             await CommitCoreAsync(assignment, directory, iteration, elapsed);
-        }
-        catch (Exception ex)
-        {
-            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-        finally
-        {
-            End(assignment, span, started);
-        }
-    }
+        });
 
     /// <summary>Records a complete checkpoint with the trial grain, then drops the oldest beyond the number to keep.</summary>
-    public async Task CommitAsync(TrialAssignment assignment, string directory, long iteration, double elapsed)
+    public Task CommitAsync(TrialAssignment assignment, string directory, long iteration, double elapsed) =>
+        TracedAsync(assignment, iteration, () => CommitCoreAsync(assignment, directory, iteration, elapsed));
+
+    /// <summary>Runs a checkpoint's work in a span under the trial's (carried in the assignment), timing it.</summary>
+    private static async Task TracedAsync(TrialAssignment assignment, long iteration, Func<Task> work)
     {
         var started = Stopwatch.GetTimestamp();
-        var span = Start(assignment, iteration);
+        var span = TunerTelemetry.StartDetached("checkpoint", ActivityKind.Internal, TunerTelemetry.Parse(assignment.TraceParent))
+            ?.SetTag("tuner.experiment.id", assignment.ExperimentId)
+            .SetTag("tuner.trial.id", assignment.TrialId)
+            .SetTag("tuner.trial.iteration", iteration);
         try
         {
-            await CommitCoreAsync(assignment, directory, iteration, elapsed);
+            await work();
         }
         catch (Exception ex)
         {
@@ -50,7 +44,8 @@ public sealed class CheckpointStore(ICheckpointStore store)
         }
         finally
         {
-            End(assignment, span, started);
+            TunerTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("experiment", assignment.ExperimentId));
+            TunerTelemetry.End(span);
         }
     }
 
@@ -58,18 +53,5 @@ public sealed class CheckpointStore(ICheckpointStore store)
     {
         await assignment.Trial.CheckpointedAsync(new CheckpointRef(directory, iteration, elapsed));
         store.Prune(assignment.CheckpointRoot, directory, assignment.CheckpointKeep);
-    }
-
-    /// <summary>A checkpoint span under the trial's (the scheduler's span, carried in the assignment).</summary>
-    private static Activity? Start(TrialAssignment assignment, long iteration) =>
-        TunerTelemetry.StartDetached("checkpoint", ActivityKind.Internal, TunerTelemetry.Parse(assignment.TraceParent))
-            ?.SetTag("tuner.experiment.id", assignment.ExperimentId)
-            .SetTag("tuner.trial.id", assignment.TrialId)
-            .SetTag("tuner.trial.iteration", iteration);
-
-    private static void End(TrialAssignment assignment, Activity? span, long started)
-    {
-        TunerTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("experiment", assignment.ExperimentId));
-        TunerTelemetry.End(span);
     }
 }

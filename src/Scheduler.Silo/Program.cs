@@ -17,18 +17,14 @@ using Tuner.Scheduler.Monitoring;
 // worker is lost. Tuner:Monitoring:Urls (by default http://127.0.0.1:5081) serves the live page, /metrics
 // for Prometheus and the Orleans dashboard (/dashboard).
 var builder = WebApplication.CreateBuilder(args);
-var api = builder.Configuration.GetSection(TunerApiOptions.Section).Get<TunerApiOptions>() ?? new TunerApiOptions();
-
-// Addresses given replace the default ones (the binder would add them to the list it starts with).
-api.Urls = Addresses(builder.Configuration, TunerApiOptions.Section) ?? api.Urls;
+var api = TunerApiOptions.From(builder.Configuration);
 if (api.Problems() is { Count: > 0 } problems)
 {
     Console.Error.WriteLine("error: the API settings are not safe to serve:\n  " + string.Join("\n  ", problems));
     return 2;
 }
 
-var monitoring = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
-monitoring.Urls = Addresses(builder.Configuration, MonitoringOptions.Section) ?? monitoring.Urls;
+var monitoring = MonitoringOptions.From(builder.Configuration);
 var cluster = TunerClusterOptions.From(builder.Configuration, 11111, 30000);
 builder.UseOrleans(silo =>
 {
@@ -50,6 +46,3 @@ app.MapTunerApi();
 app.MapTunerMonitoring(monitoring);
 await app.RunAsync();
 return 0;
-
-static List<string>? Addresses(IConfiguration configuration, string section) =>
-    configuration.GetSection(section).GetSection("Urls").GetChildren().Select(c => c.Value).OfType<string>().ToList() is { Count: > 0 } urls ? urls : null;

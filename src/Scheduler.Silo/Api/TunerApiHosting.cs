@@ -52,17 +52,22 @@ public static class TunerApiHosting
         return app;
     }
 
+    /// <summary>The IP addresses a listening URL's host names (localhost is loopback; a name is resolved).</summary>
+    internal static IPAddress[] Addresses(Uri url)
+    {
+        var host = url.Host.Trim('[', ']');
+        return host == "localhost" ? [IPAddress.Loopback]
+            : IPAddress.TryParse(host, out var ip) ? [ip]
+            : Dns.GetHostAddresses(host);
+    }
+
     /// <summary>Listens on the configured addresses: HTTP/2 without TLS on http (loopback only), TLS with the configured certificate on https.</summary>
     public static void ListenOn(this KestrelServerOptions kestrel, TunerApiOptions options)
     {
         X509Certificate2? certificate = null;
         foreach (var url in options.ParsedUrls())
         {
-            var host = url.Host.Trim('[', ']');
-            var addresses = host == "localhost" ? [IPAddress.Loopback]
-                : IPAddress.TryParse(host, out var ip) ? [ip]
-                : Dns.GetHostAddresses(host);
-            foreach (var address in addresses)
+            foreach (var address in Addresses(url))
             {
                 kestrel.Listen(address, url.Port, listen =>
                 {

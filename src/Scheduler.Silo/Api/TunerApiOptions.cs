@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 
 namespace Tuner.Scheduler.Api;
 
@@ -9,6 +10,15 @@ namespace Tuner.Scheduler.Api;
 public sealed class TunerApiOptions
 {
     public const string Section = "Tuner:Api";
+
+    /// <summary>The options of section <see cref="Section"/>; configured addresses replace the default one.</summary>
+    public static TunerApiOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var options = section.Get<TunerApiOptions>() ?? new TunerApiOptions();
+        options.Urls = Hosting.ConfiguredAddresses.Read(section) ?? options.Urls;
+        return options;
+    }
 
     /// <summary>Addresses to listen on. Bound only to loopback (the default), no key is needed; any other address needs keys and TLS.</summary>
     public List<string> Urls { get; set; } = ["http://127.0.0.1:5080"];

@@ -110,9 +110,9 @@ public sealed partial class ExperimentGrain(
         _scheduler = new SchedulerJournal(SchedulerFactory.Create(_spec), _journal);
         _stop = new StopCriteria(_spec);
         _totalTrials = VariantGenerator.CountTrials(_spec);
-        BeginTelemetry("experiment");
-        _sinks = ResultSinks.For(_spec, Id, logger);
-        _sinks.ExperimentStarted(_spec, _writer.Directory, _startedAt, resumed: false);
+        AttachGauges();
+        BeginSpan("experiment");
+        OpenSinks(_writer.Directory, _startedAt, resumed: false);
         // A command's environment values are secrets: never in the run folder, kept with the grain's record for a restore.
         location.State = new ExperimentLocation { RunDirectory = _writer.Directory, Secrets = _spec.Custom?.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null };
         await location.WriteStateAsync();
@@ -263,8 +263,7 @@ public sealed partial class ExperimentGrain(
 
         var registry = GrainFactory.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey);
         await registry.RegisterAsync(new ExperimentListing(Id, spec.Name, _startedAt));
-        _gauges = TunerTelemetry.Experiment(Id, spec.Metric, spec.Mode.ToString().ToLowerInvariant());
-        PublishGauges();
+        AttachGauges();
         if (ended)
         {
             _published = true;
@@ -295,9 +294,8 @@ public sealed partial class ExperimentGrain(
         }
 
         // Killed while it ran: the clock goes on from the journal's last event. A new span covers the rest of the run.
-        BeginTelemetry("experiment (restored)");
-        _sinks = ResultSinks.For(spec, Id, logger);
-        _sinks.ExperimentStarted(spec, directory, time.GetUtcNow(), resumed: true);
+        BeginSpan("experiment (restored)");
+        OpenSinks(directory, time.GetUtcNow(), resumed: true);
         _startTimestamp = time.GetTimestamp() - (long)((lastTime - _startedAt).TotalSeconds * TimeProvider.System.TimestampFrequency);
         var requeued = 0;
         foreach (var entry in _trials.Values.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index).ToList())
@@ -489,13 +487,12 @@ public sealed partial class ExperimentGrain(
         _statusReason = null;
         if (_span is null)
         {
-            BeginTelemetry("experiment (resumed)");
+            BeginSpan("experiment (resumed)");
         }
 
         if (_sinks is null)
         {
-            _sinks = ResultSinks.For(spec, Id, logger);
-            _sinks.ExperimentStarted(spec, _directory!, time.GetUtcNow(), resumed: true);
+            OpenSinks(_directory!, time.GetUtcNow(), resumed: true);
         }
 
         var ranFor = (_endedAt ?? _startedAt) - _startedAt;
@@ -801,14 +798,7 @@ public sealed partial class ExperimentGrain(
 
         entry.LastResult = result;
         entry.LastMetric = value;
-        if (_gauges is { } gauges)
-        {
-            gauges.SetLatest(trialId, value, result.TrainingIteration);
-            if (!double.IsNaN(value) && (gauges.Best is not { } best || spec.IsBetter(value, best)))
-            {
-                gauges.Best = value;
-            }
-        }
+        _gauges?.SetLatest(trialId, value, result.TrainingIteration);
 
         _searcher!.OnTrialResult(trialId, result);
         if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
@@ -831,7 +821,7 @@ public sealed partial class ExperimentGrain(
         var decided = Stopwatch.GetTimestamp();
         var span = TunerTelemetry.StartDetached("scheduler.decide", ActivityKind.Internal, entry.Span?.Context ?? default);
         var decision = _scheduler!.OnResult(trialId, result);
-        var action = decision.Action.ToString().ToLowerInvariant();
+        var action = decision.Action switch { SchedulerAction.Stop => "stop", SchedulerAction.Pause => "pause", _ => "continue" };
         TunerTelemetry.DecisionDuration.Record(
             Stopwatch.GetElapsedTime(decided).TotalSeconds,
             new KeyValuePair<string, object?>("experiment", Id),
@@ -1327,12 +1317,10 @@ public sealed partial class ExperimentGrain(
         }
     }
 
-    /// <summary>The experiment's span (a child of the caller's, e.g. the client's submit) and its gauges.</summary>
-    private void BeginTelemetry(string name)
+    /// <summary>The experiment's span (a child of the caller's, e.g. the client's submit).</summary>
+    private void BeginSpan(string name)
     {
         var spec = _spec!;
-        _gauges = TunerTelemetry.Experiment(Id, spec.Metric, spec.Mode.ToString().ToLowerInvariant());
-        PublishGauges();
         _span = TunerTelemetry.StartDetached($"{name} {spec.Name}", ActivityKind.Internal)
             ?.SetTag("tuner.experiment.id", Id)
             .SetTag("tuner.experiment.name", spec.Name)
@@ -1383,13 +1371,10 @@ public sealed partial class ExperimentGrain(
         entry.Span = null;
     }
 
-    private void PublishGauges()
+    /// <summary>The experiment's gauges, filled with what it has so far (a restored experiment has trials already).</summary>
+    private void AttachGauges()
     {
-        if (_gauges is not { } gauges)
-        {
-            return;
-        }
-
+        var gauges = _gauges = TunerTelemetry.Experiment(Id, _spec!.Metric, _spec.Mode == OptimizationMode.Min);
         foreach (var (status, count) in _counts)
         {
             gauges.SetCount(status.ToWire(), count);
@@ -1400,12 +1385,15 @@ public sealed partial class ExperimentGrain(
             if (entry.LastMetric is { } value)
             {
                 gauges.SetLatest(entry.TrialId, value, entry.Iteration);
-                if (!double.IsNaN(value) && (gauges.Best is not { } best || _spec!.IsBetter(value, best)))
-                {
-                    gauges.Best = value;
-                }
             }
         }
+    }
+
+    /// <summary>The spec's result sinks (TensorBoard, MLflow), told the experiment (re)started.</summary>
+    private void OpenSinks(string directory, DateTimeOffset at, bool resumed)
+    {
+        _sinks = ResultSinks.For(_spec!, Id, logger);
+        _sinks.ExperimentStarted(_spec!, directory, at, resumed);
     }
 
     private void SetStatus(TrialEntry entry, TrialStatus status, string? reason)

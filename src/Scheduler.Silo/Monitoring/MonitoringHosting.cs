@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,12 +17,7 @@ public static class MonitoringHosting
     {
         foreach (var url in options.ParsedUrls())
         {
-            var host = url.Host.Trim('[', ']');
-            IPAddress[] addresses = host == "localhost" ? [IPAddress.Loopback]
-                : host is "*" or "+" or "0.0.0.0" ? [IPAddress.Any]
-                : IPAddress.TryParse(host, out var ip) ? [ip]
-                : Dns.GetHostAddresses(host);
-            foreach (var address in addresses)
+            foreach (var address in Api.TunerApiHosting.Addresses(url))
             {
                 kestrel.Listen(address, url.Port, listen => listen.Protocols = HttpProtocols.Http1);
             }
@@ -59,10 +53,11 @@ public static class MonitoringHosting
     {
         var resources = await grains.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey).GetResourcesAsync().WaitAsync(cancellationToken);
         var listings = await grains.GetGrain<IExperimentRegistryGrain>(IExperimentRegistryGrain.ClusterKey).ListAsync().WaitAsync(cancellationToken);
+        var snapshots = await Task.WhenAll(listings.OrderByDescending(l => l.Created).Take(options.Experiments)
+            .Select(l => grains.GetGrain<IExperimentGrain>(l.ExperimentId).GetSnapshotAsync(options.TrialsPerExperiment))).WaitAsync(cancellationToken);
         var experiments = new List<LiveExperiment>();
-        foreach (var listing in listings.OrderByDescending(l => l.Created).Take(options.Experiments))
+        foreach (var snapshot in snapshots)
         {
-            var snapshot = await grains.GetGrain<IExperimentGrain>(listing.ExperimentId).GetSnapshotAsync(options.TrialsPerExperiment).WaitAsync(cancellationToken);
             experiments.Add(new LiveExperiment(
                 snapshot.ExperimentId,
                 snapshot.Name,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 namespace Tuner.Scheduler.Monitoring;
 
 /// <summary>
@@ -9,6 +10,15 @@ namespace Tuner.Scheduler.Monitoring;
 public sealed class MonitoringOptions
 {
     public const string Section = "Tuner:Monitoring";
+
+    /// <summary>The options of section <see cref="Section"/>; configured addresses replace the default one.</summary>
+    public static MonitoringOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var options = section.Get<MonitoringOptions>() ?? new MonitoringOptions();
+        options.Urls = Hosting.ConfiguredAddresses.Read(section) ?? options.Urls;
+        return options;
+    }
 
     /// <summary>http addresses to listen on; empty turns monitoring off.</summary>
     public List<string> Urls { get; set; } = ["http://127.0.0.1:5081"];

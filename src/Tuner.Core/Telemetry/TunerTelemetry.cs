@@ -60,11 +60,9 @@ public static class TunerTelemetry
         Meter.CreateObservableGauge("tuner.gpu.memory.usage", () => ObserveGpus(memory: true), "By", "GPU memory in use per worker and device");
     }
 
-    /// <summary>The gauges of one experiment, created on first use; <see cref="Forget"/> drops them.</summary>
-    public static ExperimentGauges Experiment(string experimentId, string metric, string mode) =>
-        Experiments.GetOrAdd(experimentId, id => new ExperimentGauges(id, metric, mode));
-
-    public static void Forget(string experimentId) => Experiments.TryRemove(experimentId, out _);
+    /// <summary>The gauges of one experiment, created on first use; they live as long as the process.</summary>
+    public static ExperimentGauges Experiment(string experimentId, string metric, bool minimize) =>
+        Experiments.GetOrAdd(experimentId, id => new ExperimentGauges(id, metric, minimize));
 
     /// <summary>What the resource scheduler holds now.</summary>
     public static void SetQueueLength(long length) => Interlocked.Exchange(ref s_queueLength, length);
@@ -91,6 +89,12 @@ public static class TunerTelemetry
     /// <summary>Starts a span that is not the ambient one (an experiment's or trial's lifetime), leaving <see cref="Activity.Current"/> as it was.</summary>
     public static Activity? StartDetached(string name, ActivityKind kind, ActivityContext parent = default, IEnumerable<ActivityLink>? links = null)
     {
+        if (!Source.HasListeners())
+        {
+            // Nothing records spans (no exporter configured): no span, and the ambient one is not touched.
+            return null;
+        }
+
         var previous = Activity.Current;
         var activity = parent == default
             ? Source.StartActivity(name, kind, previous?.Context ?? default, links: links)
@@ -139,7 +143,7 @@ public static class TunerTelemetry
         {
             if (experiment.Best is { } best)
             {
-                yield return new Measurement<double>(best, new("experiment", experiment.Id), new("metric", experiment.Metric), new("mode", experiment.Mode));
+                yield return new Measurement<double>(best, new("experiment", experiment.Id), new("metric", experiment.Metric), new("mode", experiment.Minimize ? "min" : "max"));
             }
         }
     }
@@ -219,7 +223,7 @@ public sealed record GpuSample(string Worker, int Device, double Utilization, do
 /// latest metric and iteration. Written by the experiment grain, read by metric collection on
 /// another thread.
 /// </summary>
-public sealed class ExperimentGauges(string id, string metric, string mode)
+public sealed class ExperimentGauges(string id, string metric, bool minimize)
 {
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (double Value, long Iteration)> _latest = new(StringComparer.Ordinal);
@@ -229,8 +233,9 @@ public sealed class ExperimentGauges(string id, string metric, string mode)
 
     public string Metric { get; } = metric;
 
-    public string Mode { get; } = mode;
+    public bool Minimize { get; } = minimize;
 
+    /// <summary>The best value of the metric reported so far; null before any.</summary>
     public double? Best
     {
         get
@@ -238,12 +243,20 @@ public sealed class ExperimentGauges(string id, string metric, string mode)
             var best = Volatile.Read(ref _best);
             return double.IsNaN(best) ? null : best;
         }
-        set => Volatile.Write(ref _best, value ?? double.NaN);
     }
 
     public void SetCount(string state, long count) => _counts[state] = count;
 
-    public void SetLatest(string trialId, double value, long iteration) => _latest[trialId] = (value, iteration);
+    /// <summary>A trial's latest value of the metric (NaN is kept as its latest, never as the best).</summary>
+    public void SetLatest(string trialId, double value, long iteration)
+    {
+        _latest[trialId] = (value, iteration);
+        var best = Volatile.Read(ref _best);
+        if (!double.IsNaN(value) && (double.IsNaN(best) || (Minimize ? value < best : value > best)))
+        {
+            Volatile.Write(ref _best, value);
+        }
+    }
 
     public IEnumerable<KeyValuePair<string, long>> Counts() => _counts;
 

@@ -51,9 +51,6 @@ public sealed partial class MlflowSink : IResultSink
 
     public string Name => "mlflow";
 
-    /// <summary>Calls that were dropped after their retries (each also counted in <c>tuner.sink.failures</c>).</summary>
-    public int Dropped { get; private set; }
-
     public void ExperimentStarted(string experimentId, ExperimentSpec spec, string runDirectory, DateTimeOffset at, bool resumed) =>
         Enqueue(new Op.Start(experimentId, spec.Name, _spec.Experiment ?? spec.Name, runDirectory, at, resumed));
 
@@ -279,7 +276,6 @@ public sealed partial class MlflowSink : IResultSink
 
     private void Count()
     {
-        Dropped++;
         TunerTelemetry.SinkFailures.Add(1, new KeyValuePair<string, object?>("sink", Name), new KeyValuePair<string, object?>("experiment", _tunerExperiment));
     }
 

@@ -14,6 +14,8 @@ public sealed partial class LivePageTests(MonitoredCluster fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private const int Reports = 40;
+
     [Fact]
     public async Task TheLivePage_ShowsExperimentsTrialsAndWorkers_AndUpdatesWhileTheyRun()
     {
@@ -25,7 +27,8 @@ public sealed partial class LivePageTests(MonitoredCluster fixture)
             Metric = "value",
             Samples = 4,
             MaxConcurrent = 2,
-            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.25, ["reports"] = 16 }),
+            // Long enough (2 x 10 s) that a Chromium slow to start on a loaded machine still sees trials running.
+            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.25, ["reports"] = Reports }),
             Search = new SearchSpec { Algorithm = "random", Seed = 9 },
             Resources = new ResourceSpec { Cpu = 1 },
             Space = new Client.Space.SearchSpaceBuilder().Uniform("x", 0, 1).Build(),
@@ -58,7 +61,7 @@ public sealed partial class LivePageTests(MonitoredCluster fixture)
         var ended = await Chromium.DumpDomAsync(page, TimeSpan.FromSeconds(2), Ct);
         var rows = Rows(ended, id);
         Assert.Equal(4, rows.Count);
-        Assert.All(rows, r => Assert.Equal(("TERMINATED", 16L), (r.State, r.Iteration)));
+        Assert.All(rows, r => Assert.Equal(("TERMINATED", (long)Reports), (r.State, r.Iteration)));
         Assert.Contains("completed", ended, StringComparison.Ordinal);
     }
 

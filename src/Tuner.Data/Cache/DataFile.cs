@@ -5,6 +5,9 @@ public enum ChecksumKind
 {
     Sha256,
     Md5,
+
+    /// <summary>No checksum is published for the file (or copies differ byte-wise); its loader checks what it holds.</summary>
+    Contents,
 }
 
 /// <summary>A file of a data set: where it lives in the cache, where it comes from, and its checksum.</summary>

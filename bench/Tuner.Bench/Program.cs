@@ -9,6 +9,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
 // dotnet run -c Release --project bench/Tuner.Bench -- scaleout [trials=400] [slots per worker=8]
+// dotnet run -c Release --project bench/Tuner.Bench -- transfer [epochs=2] [threads=2]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -65,7 +66,10 @@ switch (command)
     case "scaleout":
         return await ClusterBenchmark.ScaleOutAsync(Arg(1, 400), Arg(2, 8));
 
+    case "transfer":
+        return await TransferBenchmark.RunAsync(Arg(1, 2), Arg(2, 2));
+
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout, transfer");
         return 2;
 }

@@ -75,6 +75,22 @@ public static class ClassifierDescriptors
         InTrialProcess("sentiment"),
         RunsInChildProcess: true);
 
+    public static TrainableDescriptor AntsBees { get; } = new(
+        "ants_bees",
+        "Ants or bees: transfer learning from a pretrained ResNet-18 with a new MLP head in TorchSharp",
+        [.. Metrics, "feature_seconds"],
+        [
+            new("model", false, "resnet (default)"),
+            new("weights", false, "imagenet (ML.NET's ResNet-18, default) or a torchvision ResNet state dict file"),
+            new("unfreeze", false, "backbone parts trained: 0 none (cached features), 1-4 residual stages from the top, 5 all (default 0)"),
+            new("backbone_lr", false, "learning rate of the unfrozen backbone (default lr / 10)"),
+            new("augment", false, "random resized crops and flips of training photos (default true)"),
+            new("feature_views", false, "unfreeze 0: views cached per training photo, the centre crop and augmentations (default 4)"),
+            .. TrainingParameters.Where(p => p.Name is not ("validation_fraction" or "split_seed")),
+        ],
+        InTrialProcess("ants_bees"),
+        RunsInChildProcess: true);
+
     private static Func<ITrainable> InTrialProcess(string name) =>
         () => throw new InvalidOperationException($"trainable '{name}' runs in a trial process (tuner-trial), not in the worker");
 }

@@ -7,7 +7,7 @@ public sealed class TrainableRegistry
 
     /// <summary>
     /// A registry holding the data-free built-ins (branin, hartmann6, sleep, noop) and the TorchSharp
-    /// classifiers (gestures, sentiment), which run in trial processes.
+    /// classifiers (gestures, sentiment, ants_bees), which run in trial processes.
     /// </summary>
     public static TrainableRegistry CreateDefault()
     {
@@ -18,6 +18,7 @@ public sealed class TrainableRegistry
         registry.Register(NoopTrainable.Descriptor);
         registry.Register(ClassifierDescriptors.Gestures);
         registry.Register(ClassifierDescriptors.Sentiment);
+        registry.Register(ClassifierDescriptors.AntsBees);
         return registry;
     }
 

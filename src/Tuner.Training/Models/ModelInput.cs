@@ -14,6 +14,9 @@ public enum InputKind
 
     /// <summary>Images: <c>[batch, channels, height, width]</c>.</summary>
     Image,
+
+    /// <summary>Feature vectors computed beforehand (e.g. by a frozen pretrained network): <c>[batch, features]</c>.</summary>
+    Features,
 }
 
 /// <summary>The shape of a task's inputs and outputs, which a model family is built to.</summary>

@@ -21,6 +21,11 @@ public abstract class TrainingTask
     /// <summary>The training examples at <paramref name="indices"/>, padded to the longest among them.</summary>
     public abstract TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device);
 
+    /// <summary>Called before each epoch's batches (also a resumed one): tasks that augment seed their draws from it.</summary>
+    public virtual void BeginEpoch(int seed, int epoch)
+    {
+    }
+
     /// <summary>Validation examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>
     public abstract TensorBatch ValidationBatch(int start, int count, Device device);
 }

@@ -24,14 +24,27 @@ public abstract class ClassifierTrainable : ITrainable
     /// <summary>The data, split with <paramref name="splitSeed"/>, shaped for the family (e.g. one-hot for a bag of words).</summary>
     protected abstract Task<(TrainingTask Task, string Family)> LoadAsync(string model, double validationFraction, int splitSeed, CancellationToken cancellationToken);
 
+    /// <summary>The trial being set up or trained: its config, seed and device.</summary>
+    protected TrialContext? Context { get; private set; }
+
     public async ValueTask SetupAsync(TrialContext context, CancellationToken cancellationToken)
     {
+        Context = context;
         TorchRuntime.EnsureInitialized();
         var read = new ConfigReader(context.Config);
         var model = read.Choice("model", Families[0], Families);
         _epochs = read.Integer("epochs", 10, 1, 100_000);
         var (task, family) = await LoadAsync(model, read.Fraction("validation_fraction", 0.2), read.Integer("split_seed", 0, 0, int.MaxValue), cancellationToken).ConfigureAwait(false);
-        _trainer = Trainer.Create(task, family, context.Config, context.Seed, _epochs, TorchRuntime.ResolveDevice(context.Device));
+        _trainer = CreateTrainer(task, family, context, _epochs, TorchRuntime.ResolveDevice(context.Device));
+    }
+
+    /// <summary>The trainer of the family's model; a trainable with a model of its own builds it here.</summary>
+    protected virtual Trainer CreateTrainer(TrainingTask task, string family, TrialContext context, int epochs, Device device) =>
+        Trainer.Create(task, family, context.Config, context.Seed, epochs, device);
+
+    /// <summary>Metrics a trainable reports besides the classifiers' own, every epoch.</summary>
+    protected virtual void AddMetrics(Dictionary<string, double> metrics)
+    {
     }
 
     public ValueTask<StepResult> StepAsync(CancellationToken cancellationToken)
@@ -43,6 +56,7 @@ public abstract class ClassifierTrainable : ITrainable
         _metrics["accuracy"] = epoch.Accuracy;
         _metrics["lr"] = epoch.LearningRate;
         _metrics["parameters"] = trainer.ParameterCount;
+        AddMetrics(_metrics);
         return ValueTask.FromResult(new StepResult(_metrics, trainer.Epoch >= _epochs));
     }
 
@@ -58,7 +72,7 @@ public abstract class ClassifierTrainable : ITrainable
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask DisposeAsync()
+    public virtual ValueTask DisposeAsync()
     {
         _trainer?.Dispose();
         GC.SuppressFinalize(this);

@@ -10,6 +10,7 @@ public static class TrainableCatalog
         var registry = TrainableRegistry.CreateDefault();
         registry.Register(GesturesTrainable.Descriptor);
         registry.Register(SentimentTrainable.Descriptor);
+        registry.Register(AntsBeesTrainable.Descriptor);
         return registry;
     }
 }

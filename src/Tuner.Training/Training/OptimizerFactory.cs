@@ -9,7 +9,11 @@ public static class OptimizerFactory
 {
     public static IReadOnlyList<string> Names { get; } = ["sgd", "adam", "adamw"];
 
-    public static OptimizerHelper Create(IEnumerable<Parameter> parameters, ConfigReader read, double lr)
+    public static OptimizerHelper Create(IEnumerable<Parameter> parameters, ConfigReader read, double lr) =>
+        Create([([.. parameters], 1.0)], read, lr);
+
+    /// <summary>One parameter group per entry, each starting at <paramref name="lr"/> times its scale.</summary>
+    public static OptimizerHelper Create(IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double RateScale)> groups, ConfigReader read, double lr)
     {
         var name = read.Choice("optimizer", "adam", Names);
 
@@ -17,9 +21,9 @@ public static class OptimizerFactory
         var decay = read.NonNegative("weight_decay", name == "adamw" ? 0.01 : 0);
         return name switch
         {
-            "sgd" => optim.SGD(parameters, lr, momentum: read.NonNegative("momentum", 0.9), weight_decay: decay),
-            "adamw" => optim.AdamW(parameters, lr, weight_decay: decay),
-            _ => optim.Adam(parameters, lr, weight_decay: decay),
+            "sgd" => optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, new SGD.Options { LearningRate = lr * g.RateScale })), lr, momentum: read.NonNegative("momentum", 0.9), weight_decay: decay),
+            "adamw" => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, new AdamW.Options { LearningRate = lr * g.RateScale })), lr, weight_decay: decay),
+            _ => optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters, new Adam.Options { LearningRate = lr * g.RateScale })), lr, weight_decay: decay),
         };
     }
 }

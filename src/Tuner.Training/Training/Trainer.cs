@@ -30,6 +30,7 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private int _seed;
     private readonly int _batchSize;
+    private double[] _rateScales = [1.0];
 
     // Progress within the current epoch, so a stop between batches can be saved and continued.
     private int _batch;
@@ -60,18 +61,27 @@ public sealed class Trainer : IDisposable
     /// drawn from by dropout, saved and restored with its checkpoints), so a process trains one trial at a
     /// time; the worker gives every torch trial a process of its own.
     /// </summary>
-    public static Trainer Create(TrainingTask task, string family, TrialConfig config, int seed, int epochs, Device device)
+    public static Trainer Create(TrainingTask task, string family, TrialConfig config, int seed, int epochs, Device device) =>
+        Create(task, () => ModelFactory.Create(family, task.Input, config), config, seed, epochs, device);
+
+    /// <summary>
+    /// As <see cref="Create(TrainingTask, string, TrialConfig, int, int, Device)"/> with a model the caller builds
+    /// (after torch's generator is seeded). A model with <see cref="IParameterGroups"/> trains each group at its
+    /// share of the scheduled rate; otherwise every trainable parameter trains at the rate.
+    /// </summary>
+    public static Trainer Create(TrainingTask task, Func<nn.Module<Tensor, Tensor, Tensor>> createModel, TrialConfig config, int seed, int epochs, Device device)
     {
         var read = new ConfigReader(config);
         var batchSize = read.Integer("batch_size", 32, 1, 65536);
         var schedule = LearningRateSchedule.FromConfig(config, epochs);
         random.manual_seed(seed);
-        var model = ModelFactory.Create(family, task.Input, config);
+        var model = createModel();
         try
         {
             model.to(device);
-            var optimizer = OptimizerFactory.Create(model.parameters(), read, schedule.Current);
-            return new Trainer(model, task, optimizer, schedule, device, seed, batchSize);
+            var groups = model is IParameterGroups grouped ? grouped.ParameterGroups : [([.. model.parameters().Where(p => p.requires_grad)], 1.0)];
+            var optimizer = OptimizerFactory.Create(groups, read, schedule.Current);
+            return new Trainer(model, task, optimizer, schedule, device, seed, batchSize) { _rateScales = [.. groups.Select(g => g.RateScale)] };
         }
         catch
         {
@@ -84,7 +94,8 @@ public sealed class Trainer : IDisposable
     public EpochMetrics RunEpoch(CancellationToken cancellationToken)
     {
         var lr = _schedule.Current;
-        _optimizer.ApplyLearningRate(_schedule);
+        _optimizer.ApplyLearningRate(_schedule, _rateScales);
+        _task.BeginEpoch(_seed, Epoch);
         var order = EpochOrder(_task.TrainCount, _seed, Epoch);
         var batches = (order.Length + _batchSize - 1) / _batchSize;
         _model.train();

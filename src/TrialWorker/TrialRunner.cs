@@ -124,7 +124,7 @@ public sealed partial class TrialRunner(
         try
         {
             await using var trainable = descriptor.Create();
-            await trainable.SetupAsync(new TrialContext(assignment.TrialId, assignment.Config, assignment.Seed, assignment.Attempt, placement.Device), cancellationToken);
+            await trainable.SetupAsync(new TrialContext(assignment.TrialId, assignment.Config, assignment.Seed, assignment.Attempt, placement.Device, Path.GetDirectoryName(Path.GetFullPath(assignment.CheckpointRoot))), cancellationToken);
             if (assignment.RestoreFrom is { } checkpoint)
             {
                 await trainable.RestoreCheckpointAsync(checkpoint.Path, cancellationToken);

@@ -13,6 +13,12 @@ public sealed record ReportTrial(
     IReadOnlyList<(long Iteration, string Action, string Reason)> Decisions,
     string? Diagnosis)
 {
+    /// <summary>What its last report says of the figures models are compared by (<see cref="RunFolder.ComparedMetrics"/>), where reported.</summary>
+    public IReadOnlyDictionary<string, double> Compared { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The nearest neighbours its learned embeddings left (<c>embeddings/neighbours.txt</c>), if any.</summary>
+    public string? Neighbours { get; init; }
+
     /// <summary>The iteration a scheduler or stop rule stopped it at, if it was stopped early (not by reaching its end).</summary>
     public (long Iteration, string Reason)? StoppedAt { get; init; }
 
@@ -41,6 +47,9 @@ public sealed record RunFolder(
     IReadOnlyList<string> Parameters,
     IReadOnlyList<ReportTrial> Trials)
 {
+    /// <summary>Figures shown beside each trial when it reports them: its size, and its accuracy on validation and held-out data.</summary>
+    public static IReadOnlyList<string> ComparedMetrics { get; } = ["parameters", "accuracy", "test_accuracy"];
+
     public bool Minimize => Mode == "min";
 
     public static RunFolder Read(string directory)
@@ -76,7 +85,12 @@ public sealed record RunFolder(
                 : [];
             var status = t.GetProperty("status").GetString()!;
             var stop = decisions.LastOrDefault(x => x.Item2 == "stop");
-            var trial = new ReportTrial(id, status, config, points, decisions, t.TryGetProperty("diagnosis", out var g) ? g.GetString() : null);
+            var neighbours = Path.Combine(directory, "trials", id, "embeddings", "neighbours.txt");
+            var trial = new ReportTrial(id, status, config, points, decisions, t.TryGetProperty("diagnosis", out var g) ? g.GetString() : null)
+            {
+                Compared = results.Count == 0 ? new Dictionary<string, double>() : ComparedMetrics.Where(m => results[^1].GetMetric(m) is { } v && double.IsFinite(v)).ToDictionary(m => m, m => results[^1].GetMetric(m)!.Value),
+                Neighbours = File.Exists(neighbours) ? File.ReadAllText(neighbours) : null,
+            };
 
             // Stopped early: a stop decision that is not the run simply reaching its end (stop.training_iteration, max_t).
             var earlyStop = stop.Item2 == "stop" && !IsEndOfBudget(spec, stop.Item1);

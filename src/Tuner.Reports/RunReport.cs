@@ -124,7 +124,14 @@ public static class RunReport
             html.Append($"<th>{E(p)}</th>");
         }
 
-        html.Append($"<th>{E(run.Metric)}</th><th>stopped at</th></tr>");
+        html.Append($"<th>{E(run.Metric)}</th>");
+        var compared = RunFolder.ComparedMetrics.Where(m => m != run.Metric && run.Trials.Any(t => t.Compared.ContainsKey(m))).ToList();
+        foreach (var m in compared)
+        {
+            html.Append($"<th>{E(m)}</th>");
+        }
+
+        html.Append("<th>stopped at</th></tr>");
         foreach (var t in run.Trials.OrderBy(t => t.Last is null).ThenBy(t => run.Minimize ? t.Last : -t.Last))
         {
             html.Append($"<tr><td>{E(t.Id)}</td><td>{E(t.Status)}</td><td>{(t.Results.Count > 0 ? t.Results[^1].Iteration : 0)}</td>");
@@ -133,12 +140,29 @@ public static class RunReport
                 html.Append($"<td>{(t.Config.TryGetValue(p, out var v) ? E(RunAnalysis.Label(v)) : string.Empty)}</td>");
             }
 
-            html.Append($"<td>{N(t.Last)}</td><td>{(t.StoppedAt is { } s ? E($"{s.Iteration}: {s.Reason}") : string.Empty)}</td></tr>");
+            html.Append($"<td>{N(t.Last)}</td>");
+            foreach (var m in compared)
+            {
+                html.Append($"<td>{(t.Compared.TryGetValue(m, out var v) ? N(v) : string.Empty)}</td>");
+            }
+
+            html.Append($"<td>{(t.StoppedAt is { } s ? E($"{s.Iteration}: {s.Reason}") : string.Empty)}</td></tr>");
         }
 
-        html.Append("</table>\n</body>\n</html>\n");
+        html.Append("</table>");
+
+        // Learned embeddings: the nearest words of the best trial that left them.
+        if (run.Trials.Where(t => t.Neighbours is not null).OrderBy(t => t.Last is null).ThenBy(t => run.Minimize ? t.Last : -t.Last).FirstOrDefault() is { } embedded)
+        {
+            html.Append($"<h2>Nearest neighbours in the learned embedding space</h2><p class=\"muted\">Trial {E(embedded.Id)}, the best that learned embeddings; cosine similarity, among the {EmbeddingCandidates} most frequent words. Every trial's are in <code>trials/&lt;id&gt;/embeddings/</code>, with vectors for TensorBoard's projector.</p>");
+            html.Append($"<pre id=\"neighbours\">{E(embedded.Neighbours!)}</pre>");
+        }
+
+        html.Append("\n</body>\n</html>\n");
         return html.ToString();
     }
+
+    private const int EmbeddingCandidates = 1000;
 
     private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) ? c : '_'));
 }

@@ -50,7 +50,7 @@ public static class TrialProcessHost
             }
 
             await using var trainable = settings.Descriptor.Create();
-            await trainable.SetupAsync(new TrialContext(settings.TrialId, settings.Config, settings.Seed, settings.Attempt, settings.Device), stop.Token);
+            await trainable.SetupAsync(new TrialContext(settings.TrialId, settings.Config, settings.Seed, settings.Attempt, settings.Device, Path.GetDirectoryName(Path.GetFullPath(settings.CheckpointDir))), stop.Token);
             if (settings.RestoreFrom is { } restore)
             {
                 await trainable.RestoreCheckpointAsync(restore, stop.Token);

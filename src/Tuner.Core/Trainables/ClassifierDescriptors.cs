@@ -60,7 +60,7 @@ public static class ClassifierDescriptors
     public static TrainableDescriptor Sentiment { get; } = new(
         "sentiment",
         "Sentiment labelled sentences with learned embeddings or a one-hot bag of words in TorchSharp",
-        Metrics,
+        [.. Metrics, "test_accuracy"],
         [
             new("model", false, "embedding or bow (default embedding)"),
             new("embedding_dim", false, "embedding: vector size (default 64)"),
@@ -70,6 +70,8 @@ public static class ClassifierDescriptors
             new("bidirectional", false, "embedding with gru/lstm: read both directions (default false)"),
             new("layers", false, "bow: hidden layers (default 2)"),
             new("batch_norm", false, "bow: batch normalisation (default false)"),
+            new("test_fraction", false, "share of each class held out before the validation split, never selected on; its accuracy is test_accuracy (default 0.2)"),
+            new("neighbour_words", false, "embedding: comma-separated words whose nearest neighbours embeddings/neighbours.txt lists"),
             .. TrainingParameters,
         ],
         InTrialProcess("sentiment"),

@@ -26,7 +26,8 @@ public interface ITrainable : IAsyncDisposable
 /// <param name="Seed">A seed derived from the experiment's seed and the trial's index.</param>
 /// <param name="Attempt">1 for the first run, higher for retries after failures.</param>
 /// <param name="Device">Where to compute: <c>cpu</c>, or <c>cuda:N</c> for the GPU the trial was granted.</param>
-public sealed record TrialContext(string TrialId, Space.TrialConfig Config, int Seed, int Attempt, string Device = "cpu");
+/// <param name="Directory">The trial's folder in the run folder (<c>trials/&lt;id&gt;</c>), for files it leaves beside its results; null when it has none.</param>
+public sealed record TrialContext(string TrialId, Space.TrialConfig Config, int Seed, int Attempt, string Device = "cpu", string? Directory = null);
 
 /// <summary>
 /// One iteration's metrics; <paramref name="Done"/> when the trainable has nothing more to do. The

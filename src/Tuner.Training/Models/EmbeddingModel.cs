@@ -45,6 +45,17 @@ public sealed class EmbeddingModel : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The learned vectors, one row per vocabulary index.</summary>
+    public float[,] Vectors()
+    {
+        using var weight = embedding.weight!.detach().cpu();
+        var values = weight.data<float>().ToArray();
+        var (rows, columns) = ((int)weight.shape[0], (int)weight.shape[1]);
+        var vectors = new float[rows, columns];
+        Buffer.BlockCopy(values, 0, vectors, 0, values.Length * sizeof(float));
+        return vectors;
+    }
+
     public override Tensor forward(Tensor input, Tensor lengths)
     {
         var vectors = embedding.call(input);

@@ -18,15 +18,23 @@ public sealed class SentimentTask : TrainingTask
     private readonly long[] _validationLabels;
     private readonly bool _bagOfWords;
 
-    public SentimentTask(IReadOnlyList<LabelledSentence> sentences, double validationFraction, int splitSeed, bool bagOfWords, int minFrequency = 1)
+    private readonly int[][] _testTokens;
+    private readonly long[] _testLabels;
+
+    /// <param name="testFraction">The share of each class held out for testing first (never trained on nor used to select);
+    /// <paramref name="validationFraction"/> then applies to the rest.</param>
+    public SentimentTask(IReadOnlyList<LabelledSentence> sentences, double validationFraction, int splitSeed, bool bagOfWords, int minFrequency = 1, double testFraction = 0)
     {
-        var (train, validation) = DataSplit.Stratified(sentences, s => s.Label, validationFraction, splitSeed);
+        var (rest, test) = DataSplit.Stratified(sentences, s => s.Label, testFraction, splitSeed);
+        var (train, validation) = DataSplit.Stratified(rest, s => s.Label, validationFraction, splitSeed);
         var trainWords = train.Select(s => (IReadOnlyList<string>)Tokenizer.Tokenize(s.Text)).ToArray();
         Vocabulary = Vocabulary.Build(trainWords, minFrequency);
         _trainTokens = [.. trainWords.Select(Encode)];
         _trainLabels = [.. train.Select(s => (long)s.Label)];
         _validationTokens = [.. validation.Select(s => Encode(Tokenizer.Tokenize(s.Text)))];
         _validationLabels = [.. validation.Select(s => (long)s.Label)];
+        _testTokens = [.. test.Select(s => Encode(Tokenizer.Tokenize(s.Text)))];
+        _testLabels = [.. test.Select(s => (long)s.Label)];
         _bagOfWords = bagOfWords;
         Input = new ModelInput(bagOfWords ? InputKind.BagOfWords : InputKind.Tokens, Vocabulary.Count, 2);
     }
@@ -38,6 +46,11 @@ public sealed class SentimentTask : TrainingTask
     public override int TrainCount => _trainTokens.Length;
 
     public override int ValidationCount => _validationTokens.Length;
+
+    public override int TestCount => _testTokens.Length;
+
+    public override TensorBatch TestBatch(int start, int count, Device device) =>
+        ToTensors(_testTokens.AsSpan(start, count).ToArray(), _testLabels.AsSpan(start, count).ToArray(), device);
 
     public override TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device)
     {

@@ -21,6 +21,12 @@ public abstract class TrainingTask
     /// <summary>The training examples at <paramref name="indices"/>, padded to the longest among them.</summary>
     public abstract TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device);
 
+    /// <summary>Held-out examples neither training nor validation (model selection) sees; 0 when the task has none.</summary>
+    public virtual int TestCount => 0;
+
+    /// <summary>Test examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>
+    public virtual TensorBatch TestBatch(int start, int count, Device device) => throw new NotSupportedException("this task has no test split");
+
     /// <summary>Called before each epoch's batches (also a resumed one): tasks that augment seed their draws from it.</summary>
     public virtual void BeginEpoch(int seed, int epoch)
     {

@@ -24,6 +24,12 @@ public abstract class ClassifierTrainable : ITrainable
     /// <summary>The data, split with <paramref name="splitSeed"/>, shaped for the family (e.g. one-hot for a bag of words).</summary>
     protected abstract Task<(TrainingTask Task, string Family)> LoadAsync(string model, double validationFraction, int splitSeed, CancellationToken cancellationToken);
 
+    /// <summary>The trainer, once set up.</summary>
+    protected Trainer? Trainer => _trainer;
+
+    /// <summary>The epochs the trial trains for.</summary>
+    protected int Epochs => _epochs;
+
     /// <summary>The trial being set up or trained: its config, seed and device.</summary>
     protected TrialContext? Context { get; private set; }
 

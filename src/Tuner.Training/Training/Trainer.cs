@@ -137,20 +137,30 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Mean cross-entropy and accuracy over the validation split, in evaluation mode.</summary>
-    public (double Loss, double Accuracy) Validate(CancellationToken cancellationToken)
+    public (double Loss, double Accuracy) Validate(CancellationToken cancellationToken) =>
+        Evaluate(_task.ValidationCount, _task.ValidationBatch, cancellationToken);
+
+    /// <summary>Mean cross-entropy and accuracy over the task's held-out test split (NaN when it has none).</summary>
+    public (double Loss, double Accuracy) Test(CancellationToken cancellationToken) =>
+        Evaluate(_task.TestCount, _task.TestBatch, cancellationToken);
+
+    /// <summary>The model, to look into after training (e.g. its learned embeddings).</summary>
+    public nn.Module<Tensor, Tensor, Tensor> Model => _model;
+
+    private (double Loss, double Accuracy) Evaluate(int examples, Func<int, int, Device, TensorBatch> batches, CancellationToken cancellationToken)
     {
         _model.eval();
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0;
-        for (var start = 0; start < _task.ValidationCount; start += ValidationBatchSize)
+        for (var start = 0; start < examples; start += ValidationBatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var count = Math.Min(ValidationBatchSize, _task.ValidationCount - start);
+            var count = Math.Min(ValidationBatchSize, examples - start);
             var (loss, right) = NativeScalars.WithoutCollection(() =>
             {
-                var batch = _task.ValidationBatch(start, count, _device);
+                var batch = batches(start, count, _device);
                 var output = _model.call(batch.Input, batch.Lengths);
                 return (_loss.call(output, batch.Labels).item<float>(), output.argmax(1).eq(batch.Labels).sum().item<long>());
             });
@@ -158,7 +168,7 @@ public sealed class Trainer : IDisposable
             correct += right;
         }
 
-        return _task.ValidationCount == 0 ? (double.NaN, double.NaN) : (lossSum / _task.ValidationCount, (double)correct / _task.ValidationCount);
+        return examples == 0 ? (double.NaN, double.NaN) : (lossSum / examples, (double)correct / examples);
     }
 
     /// <summary>Writes the model, the optimiser, the schedule, the progress (also within an epoch), the seed and the random state.</summary>

@@ -9,7 +9,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
 // dotnet run -c Release --project bench/Tuner.Bench -- scaleout [trials=400] [slots per worker=8]
-// dotnet run -c Release --project bench/Tuner.Bench -- transfer [epochs=2] [threads=2]
+// dotnet run -c Release --project bench/Tuner.Bench -- transfer [epochs=1] [threads=2] [all]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
 {
@@ -67,7 +67,7 @@ switch (command)
         return await ClusterBenchmark.ScaleOutAsync(Arg(1, 400), Arg(2, 8));
 
     case "transfer":
-        return await TransferBenchmark.RunAsync(Arg(1, 2), Arg(2, 2));
+        return await TransferBenchmark.RunAsync(Arg(1, 1), Arg(2, 2), args.Contains("all"));
 
     default:
         Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout, transfer");

@@ -129,7 +129,7 @@ public sealed class SpecParserTests
         { "wrong arity", "name: a\ntrainable: noop\nmetric: value\nspace: { lr: { uniform: [0.1] } }", "space.lr.uniform", "expected 2 arguments" },
         { "non-positive q", "name: a\ntrainable: noop\nmetric: value\nspace: { x: { quniform: [0, 1, 0] } }", "space.x.quniform", "q must be a positive" },
         { "non-positive sd", "name: a\ntrainable: noop\nmetric: value\nspace: { x: { normal: [0, -1] } }", "space.x.normal", "sd must be above zero" },
-        { "unknown trainable", "name: a\ntrainable: resnet\nmetric: value", "trainable", "known: branin, gestures, hartmann6, noop, sentiment, sleep" },
+        { "unknown trainable", "name: a\ntrainable: resnet\nmetric: value", "trainable", "known: ants_bees, branin, gestures, hartmann6, noop, sentiment, sleep" },
         { "metric the trainable never reports", "name: a\ntrainable: branin\nmetric: loss\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "metric", "it reports: value" },
         { "missing required parameter", "name: a\ntrainable: branin\nmetric: value\nspace: { x1: { uniform: [-5, 10] } }", "space", "needs 'x2'" },
         { "parameter the trainable does not read", "name: a\ntrainable: branin\nmetric: value\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] }, x3: { uniform: [0, 1] } }", "space.x3", "does not read 'x3'" },

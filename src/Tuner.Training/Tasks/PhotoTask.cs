@@ -33,6 +33,8 @@ public sealed class PhotoTask : TrainingTask
 
     public override int TrainCount => _train.Length;
 
+    public override int EvaluationBatchSize => 32;
+
     public override int ValidationCount => _validation.Length;
 
     public override void BeginEpoch(int seed, int epoch) => (_seed, _epoch) = (seed, epoch);

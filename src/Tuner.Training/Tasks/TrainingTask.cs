@@ -21,6 +21,9 @@ public abstract class TrainingTask
     /// <summary>The training examples at <paramref name="indices"/>, padded to the longest among them.</summary>
     public abstract TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device);
 
+    /// <summary>Examples per validation or test batch: large for small inputs, smaller for photos.</summary>
+    public virtual int EvaluationBatchSize => 256;
+
     /// <summary>Held-out examples neither training nor validation (model selection) sees; 0 when the task has none.</summary>
     public virtual int TestCount => 0;
 

@@ -20,8 +20,6 @@ namespace Tuner.Training.Training;
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private const int ValidationBatchSize = 256;
-
     private readonly nn.Module<Tensor, Tensor, Tensor> _model;
     private readonly TrainingTask _task;
     private readonly OptimizerHelper _optimizer;
@@ -153,11 +151,11 @@ public sealed class Trainer : IDisposable
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0;
-        for (var start = 0; start < examples; start += ValidationBatchSize)
+        for (var start = 0; start < examples; start += _task.EvaluationBatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var count = Math.Min(ValidationBatchSize, examples - start);
+            var count = Math.Min(_task.EvaluationBatchSize, examples - start);
             var (loss, right) = NativeScalars.WithoutCollection(() =>
             {
                 var batch = batches(start, count, _device);

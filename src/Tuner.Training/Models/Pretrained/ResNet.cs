@@ -98,21 +98,41 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = conv1.call(_stemPadding.Symmetric ? input : nn.functional.pad(input, _stemPadding.ForPad));
-        x = nn.functional.relu(bn1.call(x));
-        x = _poolPadding.Symmetric
-            ? nn.functional.max_pool2d(x, 3, 2, _poolPadding.Top)
-            : nn.functional.max_pool2d(nn.functional.pad(x, _poolPadding.ForPad, value: double.NegativeInfinity), 3, 2);
+        // Each step frees what it made as soon as the next has its input (autograd keeps what backward needs):
+        // held to the end of the batch, the activations of 32 photos take gigabytes.
+        var x = Step(input, owned: false, x =>
+        {
+            x = nn.functional.relu(bn1.call(conv1.call(_stemPadding.Symmetric ? x : nn.functional.pad(x, _stemPadding.ForPad))));
+            return _poolPadding.Symmetric
+                ? nn.functional.max_pool2d(x, 3, 2, _poolPadding.Top)
+                : nn.functional.max_pool2d(nn.functional.pad(x, _poolPadding.ForPad, value: double.NegativeInfinity), 3, 2);
+        });
         foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
         {
             foreach (var block in stage)
             {
-                x = block.call(x);
+                x = Step(x, owned: true, block.call);
             }
         }
 
-        return nn.functional.adaptive_avg_pool2d(x, 1).flatten(1).MoveToOuterDisposeScope();
+        return Step(x, owned: true, x => nn.functional.adaptive_avg_pool2d(x, 1).flatten(1));
+    }
+
+    /// <summary>Runs one step in a dispose scope of its own, keeping its output; frees its input when this module made it.</summary>
+    private static Tensor Step(Tensor input, bool owned, Func<Tensor, Tensor> step)
+    {
+        Tensor output;
+        using (NewDisposeScope())
+        {
+            output = step(input).MoveToOuterDisposeScope();
+        }
+
+        if (owned)
+        {
+            input.Dispose();
+        }
+
+        return output;
     }
 
     /// <summary>Copies weights by name onto the module's parameters and buffers; every one must be covered, shapes equal.</summary>

@@ -132,6 +132,47 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task FrozenResNetTrials_InTheirOwnProcesses_ComputeTheFeaturesOnceForTheWorker()
+    {
+        SharedData.UseForProcess();
+        var cache = Directory.CreateTempSubdirectory("tuner-features-").FullName;
+        Environment.SetEnvironmentVariable("TUNER_FEATURE_CACHE", cache);
+        try
+        {
+            // Three frozen-backbone trials, two at a time: one process computes the features, the others wait and read them.
+            var spec = new ExperimentSpec
+            {
+                Name = "ants-bees-frozen",
+                Trainable = "ants_bees",
+                Metric = "valid_loss",
+                Mode = OptimizationMode.Min,
+                Samples = 1,
+                MaxConcurrent = 2,
+                Resources = new ResourceSpec { Cpu = 1 },
+                Search = new SearchSpec { Algorithm = "grid" },
+                Params = new([new("unfreeze", 0), new("feature_views", 1), new("epochs", 3), new("batch_size", 16), new("dense_layers", 0)]),
+                Space = new() { ["lr"] = Domain.Choice(0.01, 0.003, 0.001) },
+            };
+
+            var result = await cluster.Client.RunAsync(spec, cluster.OutputRoot, cancellationToken: Ct);
+
+            Assert.Equal(ExperimentStatus.Completed, result.Status);
+            Assert.Equal(3, result.Count(TrialStatus.Terminated));
+            var dir = result.OutputDirectory!;
+            var firsts = RunFolder.TrialIds(dir).Select(id => RunFolder.Results(dir, id)[0]).ToList();
+            Assert.Single(firsts, r => r.GetProperty("feature_seconds").GetDouble() > 0);
+            Assert.Equal(2, firsts.Count(r => r.GetProperty("feature_seconds").GetDouble() == 0));
+            Assert.Single(Directory.GetFiles(cache, "*.features"));
+            Assert.All(RunFolder.TrialIds(dir), id => Assert.True(RunFolder.Results(dir, id)[^1].GetProperty("accuracy").GetDouble() >= 0.85, $"{id}: {RunFolder.Results(dir, id)[^1]}"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TUNER_FEATURE_CACHE", null);
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StoppingAnExperiment_LetsTheTrialProcessCheckpointAndExit()
     {
         SharedData.UseForProcess();

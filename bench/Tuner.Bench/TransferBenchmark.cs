@@ -109,7 +109,9 @@ public static class TransferBenchmark
 
     private sealed record Result(List<double> Epochs, double Accuracy, long Parameters, double FeatureSeconds)
     {
-        public double Median => Epochs.Order().ElementAt(Epochs.Count / 2);
+        public double Median => Epochs.Count % 2 == 1
+            ? Epochs.Order().ElementAt(Epochs.Count / 2)
+            : Epochs.Order().Skip((Epochs.Count / 2) - 1).Take(2).Average();
     }
 
     private static string S(double value) => value.ToString(value < 0.1 ? "F4" : "F2", CultureInfo.InvariantCulture);

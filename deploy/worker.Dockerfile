@@ -13,5 +13,9 @@ COPY --from=build /app .
 # Command trainables written in Python need an interpreter (standard library examples need nothing else).
 RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /data/runs /data/cache && chown -R $APP_UID /data
+# The ImageNet ResNet-18 of the ants_bees trainable: the build restored its package with Tuner.Training;
+# the worker finds it through NUGET_PACKAGES instead of downloading it on first use.
+ENV NUGET_PACKAGES=/opt/nuget
+COPY --from=build /root/.nuget/packages/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools /opt/nuget/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools
 USER $APP_UID
 ENTRYPOINT ["dotnet", "TrialWorker.dll"]

@@ -152,6 +152,20 @@ public sealed class ComposeFileTests
         Assert.Equal(((YamlScalarNode)device["count"]).Value, Environment("gpu-worker")["Worker__Gpus"]);
     }
 
+    [Fact]
+    public void TheWorkerImage_CarriesThePretrainedResNet_WhereTheTrainableLooksForIt()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Deploy, "worker.Dockerfile")).Select(l => l.Trim()).ToList();
+        var packages = Assert.Single(lines, l => l.StartsWith("ENV NUGET_PACKAGES=", StringComparison.Ordinal))["ENV NUGET_PACKAGES=".Length..];
+        var copy = Assert.Single(lines, l => l.StartsWith("COPY --from=build", StringComparison.Ordinal) && l.Contains(Tuner.Data.Pretrained.ResNet18Files.PackageId.ToLowerInvariant(), StringComparison.Ordinal)).Split(' ');
+
+        // What the worker's ResNet18Files.NuGetCopy looks under, with NUGET_PACKAGES set as the image sets it.
+        var expected = $"{packages}/{Tuner.Data.Pretrained.ResNet18Files.PackageId.ToLowerInvariant()}/{Tuner.Data.Pretrained.ResNet18Files.PackageVersion}/tools";
+        Assert.Equal(expected, copy[^1]);
+        Assert.Equal($"/root/.nuget/packages/{Tuner.Data.Pretrained.ResNet18Files.PackageId.ToLowerInvariant()}/{Tuner.Data.Pretrained.ResNet18Files.PackageVersion}/tools", copy[^2]);
+        Assert.Contains(File.ReadAllLines(Path.Combine(RepoRoot.Path, "src", "Tuner.Training", "Tuner.Training.csproj")), l => l.Contains($"<PackageDownload Include=\"{Tuner.Data.Pretrained.ResNet18Files.PackageId}\" Version=\"[{Tuner.Data.Pretrained.ResNet18Files.PackageVersion}]\"", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("scheduler.Dockerfile")]
     [InlineData("worker.Dockerfile")]

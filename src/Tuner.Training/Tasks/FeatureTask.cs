@@ -1,4 +1,3 @@
-using Tuner.Core.Trainables;
 using Tuner.Training.Models;
 using static TorchSharp.torch;
 
@@ -12,8 +11,6 @@ namespace Tuner.Training.Tasks;
 public sealed class FeatureTask : TrainingTask
 {
     private readonly CachedFeatures _features;
-    private int _seed;
-    private int _epoch;
 
     public FeatureTask(CachedFeatures features, int classes)
     {
@@ -27,15 +24,13 @@ public sealed class FeatureTask : TrainingTask
 
     public override int ValidationCount => _features.ValidationLabels.Length;
 
-    public override void BeginEpoch(int seed, int epoch) => (_seed, _epoch) = (seed, epoch);
-
     public override TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device)
     {
         var rows = new float[indices.Length * _features.Width];
         var labels = new long[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
-            var view = new Random(SeededNoise.DeriveSeed(SeededNoise.DeriveSeed(_seed, _epoch), indices[i])).Next(_features.Views);
+            var view = ExampleRandom(indices[i]).Next(_features.Views);
             _features.Train.AsSpan(((view * TrainCount) + indices[i]) * _features.Width, _features.Width).CopyTo(rows.AsSpan(i * _features.Width));
             labels[i] = _features.TrainLabels[indices[i]];
         }

@@ -17,8 +17,6 @@ public sealed class PhotoTask : TrainingTask
     private readonly LabelledImage[] _validation;
     private readonly int _size;
     private readonly bool _augment;
-    private int _seed;
-    private int _epoch;
 
     public PhotoTask(IReadOnlyList<LabelledImage> photos, int classes, int size, bool augment)
     {
@@ -37,8 +35,6 @@ public sealed class PhotoTask : TrainingTask
 
     public override int ValidationCount => _validation.Length;
 
-    public override void BeginEpoch(int seed, int epoch) => (_seed, _epoch) = (seed, epoch);
-
     public override TensorBatch TrainBatch(ReadOnlySpan<int> indices, Device device)
     {
         var images = new Tensor[indices.Length];
@@ -46,17 +42,18 @@ public sealed class PhotoTask : TrainingTask
         for (var i = 0; i < indices.Length; i++)
         {
             var photo = _train[indices[i]];
-            images[i] = _augment
-                ? ImageTransforms.RandomResizedCropAndFlip(ImageTransforms.ToTensor(photo.Image), _size, new Random(SeededNoise.DeriveSeed(SeededNoise.DeriveSeed(_seed, _epoch), indices[i])))
-                : ImageTransforms.CenterCrop(ImageTransforms.ToTensor(photo.Image), _size);
+            images[i] = View(photo, _augment ? ExampleRandom(indices[i]) : null);
             labels[i] = photo.Label;
         }
 
         return Batch(images, labels, device);
     }
 
-    public override TensorBatch ValidationBatch(int start, int count, Device device) =>
-        Batch([.. _validation.AsSpan(start, count).ToArray().Select(p => ImageTransforms.CenterCrop(ImageTransforms.ToTensor(p.Image), _size))], [.. _validation.AsSpan(start, count).ToArray().Select(p => (long)p.Label)], device);
+    public override TensorBatch ValidationBatch(int start, int count, Device device)
+    {
+        var photos = _validation[start..(start + count)];
+        return Batch([.. photos.Select(p => View(p, null))], [.. photos.Select(p => (long)p.Label)], device);
+    }
 
     /// <summary>The photos of one split in batches, as view <paramref name="view"/>: 0 the centre crop, others an augmentation seeded by the view and the photo (the same for every trial).</summary>
     public IEnumerable<Tensor> Views(bool validation, int view, int batchSize)
@@ -65,13 +62,16 @@ public sealed class PhotoTask : TrainingTask
         for (var start = 0; start < photos.Length; start += batchSize)
         {
             var count = Math.Min(batchSize, photos.Length - start);
-            yield return stack([.. Enumerable.Range(start, count).Select(i => view == 0
-                ? ImageTransforms.CenterCrop(ImageTransforms.ToTensor(photos[i].Image), _size)
-                : ImageTransforms.RandomResizedCropAndFlip(ImageTransforms.ToTensor(photos[i].Image), _size, new Random(SeededNoise.DeriveSeed(view, i))))]);
+            yield return stack([.. Enumerable.Range(start, count).Select(i => View(photos[i], view == 0 ? null : new Random(SeededNoise.DeriveSeed(view, i))))]);
         }
     }
 
     public long[] Labels(bool validation) => [.. (validation ? _validation : _train).Select(p => (long)p.Label)];
+
+    /// <summary>A photo as the network sees it: augmented with <paramref name="random"/>, else its centre square.</summary>
+    private Tensor View(LabelledImage photo, Random? random) => random is null
+        ? ImageTransforms.CenterCrop(ImageTransforms.ToTensor(photo.Image), _size)
+        : ImageTransforms.RandomResizedCropAndFlip(ImageTransforms.ToTensor(photo.Image), _size, random);
 
     private static TensorBatch Batch(Tensor[] images, long[] labels, Device device) =>
         new(stack(images).to(device), zeros(images.Length, dtype: ScalarType.Int64, device: device), tensor(labels, device: device));

@@ -1,3 +1,4 @@
+using Tuner.Core.Trainables;
 using Tuner.Training.Models;
 using static TorchSharp.torch;
 
@@ -30,10 +31,13 @@ public abstract class TrainingTask
     /// <summary>Test examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>
     public virtual TensorBatch TestBatch(int start, int count, Device device) => throw new NotSupportedException("this task has no test split");
 
-    /// <summary>Called before each epoch's batches (also a resumed one): tasks that augment seed their draws from it.</summary>
-    public virtual void BeginEpoch(int seed, int epoch)
-    {
-    }
+    private int _epochSeed;
+
+    /// <summary>Called by the trainer before each epoch's batches (also a resumed one): <see cref="ExampleRandom"/> draws from it.</summary>
+    public void BeginEpoch(int seed, int epoch) => _epochSeed = SeededNoise.DeriveSeed(seed, epoch);
+
+    /// <summary>A generator for training example <paramref name="index"/> in this epoch, the same whenever the epoch is run again (e.g. after a resume).</summary>
+    protected Random ExampleRandom(int index) => new(SeededNoise.DeriveSeed(_epochSeed, index));
 
     /// <summary>Validation examples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>.</summary>
     public abstract TensorBatch ValidationBatch(int start, int count, Device device);

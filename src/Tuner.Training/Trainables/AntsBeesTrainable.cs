@@ -57,7 +57,7 @@ public sealed class AntsBeesTrainable : ClassifierTrainable
         var key = $"features v1 | weights {weightsId} | {HymenopteraDataset.File.RelativePath} | resize {ShorterSide} crop {size} | views {views}";
         var (features, computed) = await FeatureCache.Resolve().GetOrComputeAsync(
             key,
-            () => Extract(new PhotoTask(HymenopteraDataset.LoadAsync(cache, ShorterSide, cancellationToken).GetAwaiter().GetResult(), classes, size, augment: false), views, cancellationToken),
+            async () => Extract(new PhotoTask(await HymenopteraDataset.LoadAsync(cache, ShorterSide, cancellationToken).ConfigureAwait(false), classes, size, augment: false), views, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         _featureSeconds = computed ? watch.Elapsed.TotalSeconds : 0;
         return (new FeatureTask(features, classes), model);

@@ -9,9 +9,6 @@ public static class OptimizerFactory
 {
     public static IReadOnlyList<string> Names { get; } = ["sgd", "adam", "adamw"];
 
-    public static OptimizerHelper Create(IEnumerable<Parameter> parameters, ConfigReader read, double lr) =>
-        Create([([.. parameters], 1.0)], read, lr);
-
     /// <summary>One parameter group per entry, each starting at <paramref name="lr"/> times its scale.</summary>
     public static OptimizerHelper Create(IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double RateScale)> groups, ConfigReader read, double lr)
     {

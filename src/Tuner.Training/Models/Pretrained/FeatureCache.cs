@@ -24,7 +24,7 @@ public sealed class FeatureCache(string directory)
             "features"));
 
     /// <summary>The features under <paramref name="key"/> (which names the network, the data and the views), computing them when no trial has.</summary>
-    public async Task<(CachedFeatures Features, bool Computed)> GetOrComputeAsync(string key, Func<CachedFeatures> compute, CancellationToken cancellationToken)
+    public async Task<(CachedFeatures Features, bool Computed)> GetOrComputeAsync(string key, Func<Task<CachedFeatures>> compute, CancellationToken cancellationToken)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var name = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..24];
@@ -40,7 +40,7 @@ public sealed class FeatureCache(string directory)
             return (CachedFeatures.Read(path), false);
         }
 
-        var features = compute();
+        var features = await compute().ConfigureAwait(false);
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         features.Write(temp);
         await File.WriteAllTextAsync(Path.Combine(Directory, $"{name}.key"), key, cancellationToken).ConfigureAwait(false);

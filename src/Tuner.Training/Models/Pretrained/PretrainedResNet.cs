@@ -91,11 +91,10 @@ public sealed partial class PretrainedResNet : IDisposable
             }
 
             var network = new ResNet(ResNetSpec.Torchvision(blocks));
-            var weights = tensors.Where(p => !p.Key.StartsWith("fc.", StringComparison.Ordinal) && !p.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal))
-                .ToDictionary(p => p.Key, p => (p.Value.to_type(ScalarType.Float32).data<float>().ToArray(), p.Value.shape), StringComparer.Ordinal);
             try
             {
-                network.LoadWeights(weights, path);
+                // copy_ converts each tensor to the parameter's type; the classifier and counters are not loaded.
+                network.LoadWeights(tensors.Where(p => !p.Key.StartsWith("fc.", StringComparison.Ordinal) && !p.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal), path);
                 network.eval();
             }
             catch

@@ -136,7 +136,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Copies weights by name onto the module's parameters and buffers; every one must be covered, shapes equal.</summary>
-    public void LoadWeights(IReadOnlyDictionary<string, (float[] Values, long[] Dims)> weights, string source)
+    public void LoadWeights(IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var targets = named_parameters().Select(p => (p.name, (Tensor)p.parameter))
             .Concat(named_buffers().Where(b => !b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Select(b => (b.name, b.buffer)))
@@ -150,13 +150,12 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         foreach (var (name, target) in targets)
         {
-            var (values, dims) = weights[name];
-            if (!target.shape.SequenceEqual(dims))
+            var value = weights[name];
+            if (!target.shape.SequenceEqual(value.shape))
             {
-                throw new InvalidDataException($"{source}: {name} is [{string.Join(", ", dims)}], the module's is [{string.Join(", ", target.shape)}]");
+                throw new InvalidDataException($"{source}: {name} is [{string.Join(", ", value.shape)}], the module's is [{string.Join(", ", target.shape)}]");
             }
 
-            using var value = tensor(values, dims);
             target.copy_(value);
         }
     }

@@ -23,7 +23,19 @@ public static class ResNetOnnxImporter
         var model = new ResNet(spec);
         try
         {
-            model.LoadWeights(weights, graph.Source);
+            var tensors = weights.ToDictionary(w => w.Key, w => tensor(w.Value.Values, w.Value.Dims), StringComparer.Ordinal);
+            try
+            {
+                model.LoadWeights(tensors, graph.Source);
+            }
+            finally
+            {
+                foreach (var t in tensors.Values)
+                {
+                    t.Dispose();
+                }
+            }
+
             model.eval();
             return model;
         }
@@ -60,13 +72,14 @@ public static class ResNetOnnxImporter
             var padding = walk.Convolution(first, 3, stride, blockWeights, "conv1");
             var second = walk.Next(walk.Next(walk.BatchNorm(walk.Next(first, "BatchNormalization"), blockWeights, "bn1"), "Relu"), "Conv");
             walk.Convolution(second, 3, 1, blockWeights, "conv2");
-            var add = walk.Next(walk.BatchNorm(walk.Next(second, "BatchNormalization"), blockWeights, "bn2"), "Add");
-            var shortcut = add.Input.Single(i => i != walk.Next(second, "BatchNormalization").Output[0]);
+            var mainBranch = walk.BatchNorm(walk.Next(second, "BatchNormalization"), blockWeights, "bn2");
+            var add = walk.Next(mainBranch, "Add");
+            var shortcut = add.Input.Single(i => i != mainBranch.Output[0]);
             var projection = shortcut != x;
             if (projection)
             {
-                var bn = graph.Nodes.SingleOrDefault(n => n.Output.Contains(shortcut) && n.OpType == "BatchNormalization") ?? throw graph.Error($"{add.Describe()}: its shortcut {shortcut} is neither the block's input {x} nor a batch norm");
-                var conv = graph.Nodes.SingleOrDefault(n => n.Output.Contains(bn.Input[0]) && n.OpType == "Conv" && n.Input[0] == x) ?? throw graph.Error($"{bn.Describe()}: expected a 1x1 convolution of {x} before it");
+                var bn = graph.ProducerOf(shortcut) is { OpType: "BatchNormalization" } b ? b : throw graph.Error($"{add.Describe()}: its shortcut {shortcut} is neither the block's input {x} nor a batch norm");
+                var conv = graph.ProducerOf(bn.Input[0]) is { OpType: "Conv" } c && c.Input[0] == x ? c : throw graph.Error($"{bn.Describe()}: expected a 1x1 convolution of {x} before it");
                 walk.Convolution(conv, 1, stride, blockWeights, "downsample.0");
                 walk.BatchNorm(bn, blockWeights, "downsample.1");
             }

@@ -10,6 +10,7 @@ internal sealed class OnnxGraph
 {
     private readonly Dictionary<string, TensorProto> _initializers;
     private readonly Dictionary<string, List<NodeProto>> _consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
 
     private OnnxGraph(string source, ModelProto model)
     {
@@ -21,6 +22,11 @@ internal sealed class OnnxGraph
         Outputs = [.. graph.Output.Select(o => o.Name)];
         foreach (var node in graph.Node)
         {
+            foreach (var output in node.Output)
+            {
+                _producers[output] = node;
+            }
+
             foreach (var input in node.Input)
             {
                 if (!_consumers.TryGetValue(input, out var list))
@@ -59,6 +65,9 @@ internal sealed class OnnxGraph
 
     /// <summary>The nodes that read <paramref name="tensor"/>.</summary>
     public IReadOnlyList<NodeProto> ConsumersOf(string tensor) => _consumers.TryGetValue(tensor, out var list) ? list : [];
+
+    /// <summary>The node that writes <paramref name="tensor"/>; null for inputs and initializers.</summary>
+    public NodeProto? ProducerOf(string tensor) => _producers.GetValueOrDefault(tensor);
 
     /// <summary>The float initializer <paramref name="name"/>: its values and dimensions.</summary>
     public (float[] Values, long[] Dims) Initializer(string name)

@@ -179,4 +179,23 @@ public sealed class ComposeFileTests
         Assert.DoesNotContain("root", user, StringComparison.Ordinal);
         Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TheDeployGuide_SetsEveryRequiredVariable_AndMakesTheMountedCertificate()
+    {
+        var compose = File.ReadAllText(Path.Combine(Deploy, "docker-compose.yml"));
+        var guide = File.ReadAllText(Path.Combine(Deploy, "README.md"));
+
+        // ${NAME:?message}: compose refuses to start without NAME; the guide must export each one.
+        var required = System.Text.RegularExpressions.Regex.Matches(compose, @"\$\{(?<name>[A-Z_]+):\?").Select(m => m.Groups["name"].Value).Distinct().ToList();
+        Assert.NotEmpty(required);
+        Assert.All(required, name => Assert.Matches($@"export [^\n]*\b{name}=", guide));
+
+        // The certificate the scheduler mounts is the one the guide makes, with the password compose passes.
+        var mount = ((YamlSequenceNode)Service("scheduler")["volumes"]).Select(v => ((YamlScalarNode)v).Value!).Single(v => v.EndsWith(":ro", StringComparison.Ordinal));
+        var source = mount.Split(':')[0].TrimStart('.', '/');
+        Assert.Contains($"dotnet dev-certs https -ep {source} -p \"$TUNER_CERT_PASSWORD\"", guide, StringComparison.Ordinal);
+        Assert.Contains($"{source}:{Environment("scheduler")["Tuner__Api__CertificatePath"]}:ro", mount, StringComparison.Ordinal);
+        Assert.Contains(source, compose.Split("\nname:")[0], StringComparison.Ordinal);
+    }
 }

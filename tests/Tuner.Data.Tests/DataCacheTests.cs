@@ -22,7 +22,7 @@ public sealed class DataCacheTests : IDisposable
     public async Task AMissingFile_IsDownloadedOnce_VerifiedAndKept()
     {
         using var server = new LoopbackServer();
-        var url = server.Add("gestures-dataset.zip", await File.ReadAllBytesAsync(Path.Combine(SharedData.Directory, "gestures-dataset.zip"), Ct));
+        var url = server.Add("gestures-dataset.zip", await File.ReadAllBytesAsync(await SharedData.Cache.GetAsync(GesturesDataset.File, Ct), Ct));
         var cache = new DataCache(_cache);
         var file = GesturesDataset.File with { Url = url };
 
@@ -76,13 +76,14 @@ public sealed class DataCacheTests : IDisposable
     [Fact]
     public async Task FilesPublishedInAnArchive_AreExtractedAndVerified()
     {
+        var sources = await SharedData.Cache.GetFromArchiveAsync(SentimentDataset.Archive, SentimentDataset.Files, Ct);
         using var archive = new MemoryStream();
         using (var zip = new ZipArchive(archive, ZipArchiveMode.Create, leaveOpen: true))
         {
-            foreach (var file in SentimentDataset.Files)
+            foreach (var source in sources)
             {
                 // The published zip's folder name has spaces; members are found by file name.
-                zip.CreateEntryFromFile(Path.Combine(SharedData.Directory, file.RelativePath), $"sentiment labelled sentences/{Path.GetFileName(file.RelativePath)}");
+                zip.CreateEntryFromFile(source, $"sentiment labelled sentences/{Path.GetFileName(source)}");
             }
         }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Protocol;
 using Tuner.Core.Space;

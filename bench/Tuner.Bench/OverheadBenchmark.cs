@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Results;
 using Tuner.Core.Space;

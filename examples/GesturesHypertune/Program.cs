@@ -1,6 +1,6 @@
 using GesturesHypertune;
 using Tuner.Client;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 
 // dotnet run --project examples/GesturesHypertune -- [--server URL] [--samples N] [--epochs N] [--csv FILE]
 // Without --server, a whole cluster runs in this process; with it, the experiment runs on that

@@ -5,8 +5,8 @@ namespace Tuner.Client;
 
 /// <summary>
 /// Submits, watches and steers experiments. Two implementations with the same behaviour:
-/// <see cref="TunerClient"/> talks to a Scheduler.Silo over gRPC (tuner.v1); <see cref="ClusterTunerClient"/>
-/// talks to the grains directly, in the process that hosts them (<see cref="Embedded.EmbeddedTuner"/>).
+/// <see cref="TunerClient"/> talks to a Scheduler.Silo over gRPC (tuner.v1); Tuner.Embedded's <c>ClusterTunerClient</c>
+/// talks to the grains directly, in the process that hosts them (<c>EmbeddedTuner</c>).
 /// <see cref="TunerClientExtensions.RunAsync"/> runs a whole experiment through either.
 /// </summary>
 public interface ITunerClient

@@ -9,9 +9,6 @@ public sealed class TunerClientOptions
     /// <summary>The bearer token, when the service requires one (environment: <c>TUNER_API_KEY</c>).</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Run a whole cluster in this process instead of connecting (<see cref="Embedded.EmbeddedTuner"/>).</summary>
-    public bool Embedded { get; set; }
-
     /// <summary>How many attempts a call gets when the service is unavailable (gRPC's retry policy; backoff up to 0.5 s doubling to 5 s).</summary>
     public int MaxAttempts { get; set; } = 5;
 

@@ -1,77 +1,25 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Tuner.Abstractions.Messages;
-using Tuner.Client.Embedded;
-using Tuner.Core.Spec;
 
 namespace Tuner.Client;
 
 public static class TunerClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ITunerClient"/>: a <see cref="TunerClient"/> of the configured server, or,
-    /// with <see cref="TunerClientOptions.Embedded"/>, a whole cluster in this process, started on first
-    /// use and stopped with the container.
+    /// Registers <see cref="ITunerClient"/>: a <see cref="TunerClient"/> of the configured server. (A whole
+    /// cluster in this process instead: <c>AddEmbeddedTunerClient</c> of Tuner.Embedded.)
     /// </summary>
     public static IServiceCollection AddTunerClient(this IServiceCollection services, Action<TunerClientOptions>? configure = null)
     {
         var options = new TunerClientOptions { ApiKey = Environment.GetEnvironmentVariable("TUNER_API_KEY") };
         configure?.Invoke(options);
         services.TryAddSingleton(options);
-        services.TryAddSingleton<ITunerClient>(_ => options.Embedded ? new LazyEmbeddedClient() : new TunerClient(options));
+        services.TryAddSingleton<ITunerClient>(_ => new TunerClient(options));
         return services;
     }
 
-    /// <summary>As above, from a configuration section (Address, ApiKey, Embedded, MaxAttempts, ...), by default <c>Tuner:Client</c>.</summary>
+    /// <summary>As above, from a configuration section (Address, ApiKey, MaxAttempts, ...), by default <c>Tuner:Client</c>.</summary>
     public static IServiceCollection AddTunerClient(this IServiceCollection services, IConfiguration configuration, string section = "Tuner:Client") =>
         services.AddTunerClient(o => configuration.GetSection(section).Bind(o));
-
-    /// <summary>The embedded cluster behind <see cref="ITunerClient"/>, started by the first call.</summary>
-    private sealed class LazyEmbeddedClient : ITunerClient, IAsyncDisposable
-    {
-        private readonly Lazy<Task<EmbeddedTuner>> _tuner = new(() => EmbeddedTuner.StartAsync());
-
-        private async Task<ITunerClient> Client() => (await _tuner.Value.ConfigureAwait(false)).Client;
-
-        public async Task<ExperimentSnapshot> SubmitAsync(ExperimentSpec spec, SubmitOptions? options = null, CancellationToken cancellationToken = default) =>
-            await (await Client()).SubmitAsync(spec, options, cancellationToken);
-
-        public async Task<ExperimentSnapshot> GetAsync(string experimentId, int maxTrials = 20, CancellationToken cancellationToken = default) =>
-            await (await Client()).GetAsync(experimentId, maxTrials, cancellationToken);
-
-        public async Task<IReadOnlyList<ExperimentSnapshot>> ListAsync(CancellationToken cancellationToken = default) =>
-            await (await Client()).ListAsync(cancellationToken);
-
-        public async IAsyncEnumerable<ExperimentEvent> WatchAsync(string experimentId, long afterPosition = 0, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            await foreach (var e in (await Client()).WatchAsync(experimentId, afterPosition, cancellationToken))
-            {
-                yield return e;
-            }
-        }
-
-        public async Task<ExperimentSnapshot> StopAsync(string experimentId, string? reason = null, CancellationToken cancellationToken = default) =>
-            await (await Client()).StopAsync(experimentId, reason, cancellationToken);
-
-        public async Task<ExperimentSnapshot> ResumeAsync(string experimentId, CancellationToken cancellationToken = default) =>
-            await (await Client()).ResumeAsync(experimentId, cancellationToken);
-
-        public async Task<IReadOnlyList<TrialRow>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default) =>
-            await (await Client()).ListTrialsAsync(experimentId, cancellationToken);
-
-        public async Task<TrialInfo> GetTrialAsync(string experimentId, string trialId, CancellationToken cancellationToken = default) =>
-            await (await Client()).GetTrialAsync(experimentId, trialId, cancellationToken);
-
-        public async Task<TrialInfo> StopTrialAsync(string experimentId, string trialId, string? reason = null, CancellationToken cancellationToken = default) =>
-            await (await Client()).StopTrialAsync(experimentId, trialId, reason, cancellationToken);
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_tuner.IsValueCreated)
-            {
-                await (await _tuner.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
 }

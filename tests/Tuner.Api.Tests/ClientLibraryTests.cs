@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Tuner.Client;
+using Tuner.Embedded;
 using Tuner.Client.Space;
 using Tuner.Core.Experiments;
 using Tuner.Core.Space;
@@ -32,10 +33,33 @@ public sealed class ClientLibraryTests
     }
 
     [Fact]
-    public async Task AddTunerClient_Embedded_RunsAWholeClusterInThisProcess()
+    public void TheClientLibrary_NeedsNothingOfTheServer_NorTorchSharp()
+    {
+        // Every assembly Tuner.Client loads, followed through Tuner's own assemblies.
+        var seen = new SortedSet<string>(StringComparer.Ordinal);
+        var ours = new Queue<System.Reflection.Assembly>([typeof(TunerClient).Assembly]);
+        while (ours.TryDequeue(out var assembly))
+        {
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (seen.Add(reference.Name!) && reference.Name!.StartsWith("Tuner.", StringComparison.Ordinal))
+                {
+                    ours.Enqueue(System.Reflection.Assembly.Load(reference));
+                }
+            }
+        }
+
+        Assert.Contains("Tuner.Api", seen);
+        Assert.Contains("Grpc.Net.Client", seen);
+        Assert.DoesNotContain(seen, name => name.StartsWith("TorchSharp", StringComparison.Ordinal));
+        Assert.DoesNotContain(seen, name => name is "Scheduler.Silo" or "TrialWorker" or "tuner-trial" or "Tuner.Training" or "Tuner.Embedded" or "Tuner.Hosting" or "Orleans.Runtime" or "Orleans.Server");
+    }
+
+    [Fact]
+    public async Task AddEmbeddedTunerClient_RunsAWholeClusterInThisProcess()
     {
         var output = Directory.CreateTempSubdirectory("tuner-di-").FullName;
-        await using var services = new ServiceCollection().AddTunerClient(o => o.Embedded = true).BuildServiceProvider();
+        await using var services = new ServiceCollection().AddEmbeddedTunerClient(o => o.CpuSlots = 2).BuildServiceProvider();
         var client = services.GetRequiredService<ITunerClient>();
 
         Assert.IsNotType<TunerClient>(client);

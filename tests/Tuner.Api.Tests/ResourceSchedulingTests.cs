@@ -1,6 +1,6 @@
 using Tuner.Abstractions.Messages;
 using Tuner.Client;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tuner.Client;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Scheduler.Api;
 
 namespace Tuner.Api.Tests;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Tuner.Client;
+using Tuner.Embedded;
 using Tuner.Core.Trainables;
 using Tuner.Scheduler.Hosting;
 using Tuner.Worker.Hosting;

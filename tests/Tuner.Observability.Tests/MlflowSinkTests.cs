@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using SkiaSharp;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;

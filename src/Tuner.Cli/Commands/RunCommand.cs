@@ -3,7 +3,7 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using Tuner.Abstractions.Messages;
 using Tuner.Cli.Rendering;
-using Tuner.Client.Embedded;
+using Tuner.Embedded;
 using Tuner.Core.Experiments;
 using Tuner.Core.Results;
 using Tuner.Core.Spec;

@@ -1,4 +1,4 @@
-namespace Tuner.Client.Embedded;
+namespace Tuner.Embedded;
 
 /// <summary>How the in-process cluster is set up.</summary>
 public sealed class EmbeddedTunerOptions

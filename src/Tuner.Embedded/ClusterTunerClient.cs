@@ -1,9 +1,10 @@
 using System.Runtime.CompilerServices;
 using Tuner.Abstractions.Grains;
+using Tuner.Client;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Spec;
 
-namespace Tuner.Client;
+namespace Tuner.Embedded;
 
 /// <summary>
 /// Submits experiments to a Tuner cluster, watches them and stops them, through the grains: for the

@@ -8,7 +8,7 @@ using Tuner.Hosting;
 using Tuner.Scheduler.Hosting;
 using Tuner.Worker.Hosting;
 
-namespace Tuner.Client.Embedded;
+namespace Tuner.Embedded;
 
 /// <summary>
 /// A whole Tuner cluster in this process: one silo hosting the experiment, trial and resource

@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Spec;
 

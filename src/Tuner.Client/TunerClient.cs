@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;

@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using System.Runtime.CompilerServices;
 using Tuner.Abstractions.Grains;
 using Tuner.Client;

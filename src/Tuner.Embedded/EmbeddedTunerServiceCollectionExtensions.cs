@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tuner.Abstractions.Messages;

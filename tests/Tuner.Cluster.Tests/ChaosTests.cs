@@ -90,7 +90,7 @@ public sealed class ChaosTests
             Scheduler = new SchedulerSpec { Algorithm = "asha", MaxT = 20, GracePeriod = 4, ReductionFactor = 2 },
         };
         var id = (await client.SubmitAsync(spec, cancellationToken: Ct)).ExperimentId;
-        var events = new List<Abstractions.Messages.ExperimentEvent>();
+        var events = new List<Tuner.Core.Experiments.ExperimentEvent>();
         var watching = Task.Run(async () =>
         {
             await foreach (var e in client.WatchAsync(id, cancellationToken: Ct))

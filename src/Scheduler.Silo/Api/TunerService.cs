@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;

@@ -148,42 +148,6 @@ public sealed record ExperimentSnapshot(
     public bool IsFinal => Status != ExperimentStatus.Running;
 }
 
-/// <summary>What happened in an experiment, in order: <see cref="ExperimentEvent.Position"/> counts from 1 and never repeats.</summary>
-[GenerateSerializer, Alias("Tuner.ExperimentEventKind")]
-public enum ExperimentEventKind
-{
-    /// <summary>The experiment started, ended, or was resumed (<see cref="ExperimentEvent.ExperimentStatus"/>).</summary>
-    ExperimentStatus,
-
-    /// <summary>A trial was created with <see cref="ExperimentEvent.Config"/>.</summary>
-    TrialCreated,
-
-    /// <summary>A trial changed state (<see cref="ExperimentEvent.TrialStatus"/>, with the reason in <see cref="ExperimentEvent.Message"/>).</summary>
-    TrialStatus,
-
-    /// <summary>A trial's result was recorded.</summary>
-    Result,
-
-    /// <summary>The scheduler, a stop rule or the user decided about a trial (<see cref="ExperimentEvent.Action"/>: pause, stop, resume, exploit).</summary>
-    Decision,
-
-    /// <summary>A trial's config changed (population-based training's explore).</summary>
-    ConfigChanged,
-}
-
-[GenerateSerializer, Immutable, Alias("Tuner.ExperimentEvent")]
-public sealed record ExperimentEvent(
-    [property: Id(0)] long Position,
-    [property: Id(1)] DateTimeOffset Time,
-    [property: Id(2)] ExperimentEventKind Kind,
-    [property: Id(3)] string? TrialId = null,
-    [property: Id(4)] TrialStatus? TrialStatus = null,
-    [property: Id(5)] TrialResult? Result = null,
-    [property: Id(6)] TrialConfig? Config = null,
-    [property: Id(7)] string? Action = null,
-    [property: Id(8)] string? Message = null,
-    [property: Id(9)] ExperimentStatus? ExperimentStatus = null);
-
 /// <summary>
 /// Events after a position. <see cref="Ended"/>: the experiment has ended and nothing follows the last
 /// one. <see cref="FirstHeld"/>: the oldest position still held; a reader further back has missed events.

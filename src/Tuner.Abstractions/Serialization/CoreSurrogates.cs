@@ -222,3 +222,61 @@ public sealed class CustomTrainableSpecConverter : IConverter<CustomTrainableSpe
         EnvValues = [.. value.Env.Values],
     };
 }
+
+[GenerateSerializer, Alias("Tuner.ExperimentEventKind")]
+public enum ExperimentEventKindSurrogate
+{
+    ExperimentStatus,
+    TrialCreated,
+    TrialStatus,
+    Result,
+    Decision,
+    ConfigChanged,
+}
+
+[RegisterConverter]
+public sealed class ExperimentEventKindConverter : IConverter<ExperimentEventKind, ExperimentEventKindSurrogate>
+{
+    public ExperimentEventKind ConvertFromSurrogate(in ExperimentEventKindSurrogate surrogate) => (ExperimentEventKind)(int)surrogate;
+
+    public ExperimentEventKindSurrogate ConvertToSurrogate(in ExperimentEventKind value) => (ExperimentEventKindSurrogate)(int)value;
+}
+
+[GenerateSerializer, Immutable, Alias("Tuner.ExperimentEvent")]
+public struct ExperimentEventSurrogate
+{
+    [Id(0)] public long Position;
+    [Id(1)] public DateTimeOffset Time;
+    [Id(2)] public ExperimentEventKind Kind;
+    [Id(3)] public string? TrialId;
+    [Id(4)] public TrialStatus? TrialStatus;
+    [Id(5)] public TrialResult? Result;
+    [Id(6)] public TrialConfig? Config;
+    [Id(7)] public string? Action;
+    [Id(8)] public string? Message;
+    [Id(9)] public ExperimentStatus? ExperimentStatus;
+}
+
+[RegisterConverter]
+public sealed class ExperimentEventConverter : IConverter<ExperimentEvent, ExperimentEventSurrogate>
+{
+    public ExperimentEvent ConvertFromSurrogate(in ExperimentEventSurrogate s) =>
+        new(s.Position, s.Time, s.Kind, s.TrialId, s.TrialStatus, s.Result, s.Config, s.Action, s.Message, s.ExperimentStatus);
+
+    public ExperimentEventSurrogate ConvertToSurrogate(in ExperimentEvent e) => new()
+    {
+        Position = e.Position,
+        Time = e.Time,
+        Kind = e.Kind,
+        TrialId = e.TrialId,
+        TrialStatus = e.TrialStatus,
+        Result = e.Result,
+        Config = e.Config,
+        Action = e.Action,
+        Message = e.Message,
+        ExperimentStatus = e.ExperimentStatus,
+    };
+}
+
+[RegisterCopier]
+public sealed class ExperimentEventCopier : Orleans.Serialization.Cloning.ShallowCopier<ExperimentEvent>;

@@ -1,13 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments;
-using Tuner.Core.Results;
 using Tuner.Core.Schedulers;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
 
-namespace Tuner.Scheduler.Persistence;
+namespace Tuner.Core.Results;
 
 /// <summary>
 /// The experiment's write-ahead log, <c>journal.jsonl</c> in its run folder: one JSON line per thing

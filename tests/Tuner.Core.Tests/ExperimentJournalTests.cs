@@ -1,6 +1,6 @@
-using Tuner.Scheduler.Persistence;
+using Tuner.Core.Results;
 
-namespace Tuner.Integration.Tests;
+namespace Tuner.Core.Tests;
 
 /// <summary>Reading the journal a kill left behind: whole lines count, a line cut short does not.</summary>
 public sealed class ExperimentJournalTests

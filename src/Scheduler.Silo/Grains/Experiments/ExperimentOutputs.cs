@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging;
+using Tuner.Core.Experiments;
+using Tuner.Core.Experiments.Control;
+using Tuner.Core.Results;
+using Tuner.Core.Results.Sinks;
+using Tuner.Core.Telemetry;
+
+namespace Tuner.Scheduler.Grains.Experiments;
+
+/// <summary>
+/// Where the controller's changes go: the journal (the write-ahead log a restart rebuilds the experiment
+/// from), the run folder's trial files, the result sinks (TensorBoard, MLflow), telemetry and the
+/// watchers' log. A replayed event is already in the journal and the sinks: it only makes the trial files
+/// and the watchers' log again.
+/// </summary>
+internal sealed partial class ExperimentOutputs(string experimentId, ExperimentEventLog events, ExperimentTelemetry telemetry, ILogger logger) : IExperimentListener
+{
+    public RunFolderWriter? Writer { get; set; }
+
+    /// <summary>The journal, appended to; null once the folder is closed (or for an experiment only read).</summary>
+    public TextWriter? Journal { get; set; }
+
+    public ResultSinks? Sinks { get; set; }
+
+    /// <summary>The live experiment's end, journaled but not yet shown to watchers.</summary>
+    public ExperimentEvent? PendingEnd { get; set; }
+
+    public void OnEvent(ExperimentEvent e, TrialRecord? trial, bool replayed)
+    {
+        if (!replayed && Journal is not null)
+        {
+            ExperimentJournal.WriteEvent(Journal, e);
+            Writer!.MarkJournal(e.Position);
+        }
+
+        var id = e.TrialId!;
+        switch (e.Kind)
+        {
+            case ExperimentEventKind.TrialCreated:
+                Writer?.TrialCreated(id, e.Config!);
+                Sinks?.TrialCreated(id, e.Config!, e.Time);
+                break;
+            case ExperimentEventKind.TrialStatus when e.TrialStatus!.Value.IsFinal():
+                var status = e.TrialStatus.Value;
+                Writer?.TrialEnded(id, status == TrialStatus.Error ? e.Message : null);
+                if (!replayed)
+                {
+                    Sinks?.TrialEnded(id, status, e.Time);
+                    if (status == TrialStatus.Error)
+                    {
+                        using (TunerTelemetry.Within(telemetry.TrialSpan(id)))
+                        {
+                            LogTrialError(logger, experimentId, id, e.Message);
+                        }
+                    }
+                }
+
+                break;
+            case ExperimentEventKind.Result:
+                Writer?.Append(id, e.Result!);
+                if (!replayed)
+                {
+                    Sinks?.Result(id, e.Result!);
+                }
+
+                break;
+            case ExperimentEventKind.Decision:
+                Writer?.Decision(id, new TrialDecision(trial!.Iteration, e.Action!, e.Message ?? ""));
+                break;
+            case ExperimentEventKind.ConfigChanged:
+                Writer?.ConfigChanged(id, e.Config!);
+                break;
+        }
+
+        if (!replayed)
+        {
+            telemetry.OnEvent(e, trial);
+        }
+
+        // The end of a live experiment is shown to watchers once its files are written (ExperimentFiles holds it then).
+        if (replayed || e.Kind != ExperimentEventKind.ExperimentStatus || e.ExperimentStatus == ExperimentStatus.Running)
+        {
+            events.Hold(e);
+        }
+        else
+        {
+            PendingEnd = e;
+        }
+    }
+
+    public void OnAttempt(string trialId, int attempt, int failures)
+    {
+        if (Journal is not null)
+        {
+            ExperimentJournal.WriteAttempt(Journal, trialId, attempt, failures);
+        }
+    }
+
+    public void OnInterrupted(IReadOnlyCollection<string> trials, IReadOnlyCollection<string> paused)
+    {
+        if (Journal is not null)
+        {
+            ExperimentJournal.WriteInterrupted(Journal, trials, paused);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} ended in ERROR: {Error}")]
+    private static partial void LogTrialError(ILogger logger, string experimentId, string trialId, string? error);
+}

@@ -1,0 +1,51 @@
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments.Control;
+using Tuner.Core.Results;
+using Tuner.Core.Spec;
+
+namespace Tuner.Scheduler.Grains.Experiments;
+
+/// <summary>
+/// Brings an experiment back from the journal in its run folder: the journal read (a torn last line cut),
+/// checked to be this experiment's, its spec completed with the secrets it holds redacted, and replayed into
+/// a controller (<see cref="ExperimentReplay"/>) whose outputs write the trial files again, unless the
+/// experiment completed or failed: its files are final and it is only read.
+/// </summary>
+internal static class ExperimentRestorer
+{
+    public static (ExperimentReplay Replay, ExperimentOutputs Outputs) Replay(
+        string experimentId,
+        string directory,
+        ExperimentSpec? supplied,
+        ExperimentLocation? record,
+        Func<ExperimentSpec, ExperimentOutputs> outputsFor,
+        TimeProvider time)
+    {
+        var lines = ExperimentJournal.Read(Path.Combine(directory, ExperimentJournal.FileName));
+        var (journalId, _, spec) = ExperimentReplay.ReadStart(lines);
+        if (journalId != experimentId)
+        {
+            throw new TunerRequestException(RequestFailure.FailedPrecondition, $"the journal in {directory} is experiment {journalId}'s, not {experimentId}'s");
+        }
+
+        if (spec.Custom is { Env.Count: > 0 } custom && record?.Secrets is { } secrets)
+        {
+            // The journal holds the command's environment redacted; its values come from the grain's record.
+            spec = spec with { Custom = custom with { Env = secrets } };
+        }
+        else if (spec.Custom is { Env.Count: > 0 } && supplied is not null && SpecWriter.ToJson(supplied.Redacted()) == SpecWriter.ToJson(spec))
+        {
+            // Or from the spec the caller supplies (the command line reads it again from its file).
+            spec = supplied;
+        }
+
+        var outputs = outputsFor(spec);
+        if (!ExperimentReplay.EndedForGood(lines))
+        {
+            outputs.Writer = RunFolderWriter.Open(directory);
+            outputs.Journal = outputs.Writer.OpenJournal(ExperimentJournal.FileName);
+        }
+
+        return (ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal), outputs);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Tuner.Core.Results;
+using Tuner.Core.Schedulers;
+using Tuner.Core.Search;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Experiments.Control;
+
+/// <summary>
+/// An experiment rebuilt from its journal (<see cref="ExperimentJournal"/>): every event applied to a
+/// new controller through the same path as when it happened (the listener hears each as replayed: the
+/// watchers' log and the trial files are made again from it), each run and interruption recorded, and,
+/// unless the experiment had completed or failed, the searcher and the scheduler restored by replaying
+/// their calls, which must answer as recorded.
+/// </summary>
+public sealed class ExperimentReplay
+{
+    private readonly Dictionary<(string, long), TrialResult> _results;
+
+    private ExperimentReplay(ExperimentController controller, Dictionary<(string, long), TrialResult> results)
+    {
+        Controller = controller;
+        _results = results;
+    }
+
+    public ExperimentController Controller { get; }
+
+    /// <summary>The result a trial recorded at an iteration, or null.</summary>
+    public TrialResult? ResultAt(string trialId, long iteration) => _results.GetValueOrDefault((trialId, iteration));
+
+    /// <summary>The experiment id and start time the journal's first line gives.</summary>
+    public static (string Id, DateTimeOffset StartedAt, ExperimentSpec Spec) ReadStart(IReadOnlyList<JsonElement> lines)
+    {
+        var start = lines[0];
+        return (
+            start.GetProperty("id").GetString()!,
+            DateTimeOffset.Parse(start.GetProperty("started_at").GetString()!, CultureInfo.InvariantCulture),
+            SpecParser.ParseStructure(start.GetProperty("spec").GetRawText()));
+    }
+
+    /// <summary>Whether the journal records the experiment's end as completed or failed: its files are final, and it is only read.</summary>
+    public static bool EndedForGood(IReadOnlyList<JsonElement> lines) =>
+        lines.LastOrDefault(l => l.GetProperty("event").GetString() == "experiment" && l.TryGetProperty("experiment_status", out _)) is { ValueKind: JsonValueKind.Object } last
+        && last.GetProperty("experiment_status").GetString() is "completed" or "failed";
+
+    /// <summary>
+    /// Replays <paramref name="lines"/> (a journal's, as <see cref="ExperimentJournal.Read"/> returns them) into a controller of
+    /// <paramref name="spec"/>. With <paramref name="journal"/> (null for an experiment only read) the searcher and the scheduler
+    /// are restored and their new calls go there.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An event names a trial never created, or the searcher or the scheduler answers otherwise than recorded.</exception>
+    public static ExperimentReplay Run(ExperimentSpec spec, IReadOnlyList<JsonElement> lines, IExperimentListener listener, TimeProvider time, TextWriter? journal)
+    {
+        var (_, startedAt, _) = ReadStart(lines);
+        var controller = new ExperimentController(spec, null, null, listener, time, startedAt);
+        var results = new Dictionary<(string, long), TrialResult>();
+        var schedulerCalls = new List<JsonElement>();
+        foreach (var line in lines.Skip(1))
+        {
+            switch (line.GetProperty("event").GetString())
+            {
+                case "experiment":
+                    var e = ExperimentJournal.ReadEvent(line);
+                    controller.Replay(e);
+                    if (e.Result is { } result)
+                    {
+                        results[(e.TrialId!, result.TrainingIteration)] = result;
+                    }
+
+                    break;
+                case SchedulerJournal.EventName:
+                    schedulerCalls.Add(line);
+                    break;
+                case "attempt":
+                    controller.ReplayAttempt(line.GetProperty("trial").GetString()!, line.GetProperty("attempt").GetInt32(), line.GetProperty("failures").GetInt32());
+                    break;
+                case "interrupted":
+                    controller.ReplayInterrupted(
+                        line.GetProperty("trials").EnumerateArray().Select(t => t.GetString()!),
+                        line.GetProperty("paused").EnumerateArray().Select(t => t.GetString()!));
+                    break;
+            }
+        }
+
+        if (journal is not null)
+        {
+            controller.Attach(
+                SearcherJournal.Restore(spec, lines.Select(l => l.GetRawText()), journal),
+                SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
+        }
+
+        return new ExperimentReplay(controller, results);
+    }
+}

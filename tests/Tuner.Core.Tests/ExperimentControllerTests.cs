@@ -4,7 +4,6 @@ using Tuner.Core.Experiments;
 using Tuner.Core.Experiments.Control;
 using Tuner.Core.Results;
 using Tuner.Core.Schedulers;
-using Tuner.Core.Search;
 using Tuner.Core.Spec;
 
 namespace Tuner.Core.Tests;
@@ -32,8 +31,7 @@ public sealed class ExperimentControllerTests
             Spec = spec;
             Listener = new JournalListener(Journal);
             ExperimentJournal.WriteStart(Journal, "e1", spec, T0);
-            Controller = new ExperimentController(
-                spec, new SearcherJournal(SearcherFactory.Create(spec), Journal), new SchedulerJournal(SchedulerFactory.Create(spec), Journal), Listener, new StepClock(T0), T0);
+            Controller = ExperimentController.Create(spec, Journal, Listener, new StepClock(T0), T0);
         }
 
         public ExperimentSpec Spec { get; }

@@ -3,6 +3,7 @@ using Tuner.Core.Experiments;
 using Tuner.Core.Experiments.Control;
 using Tuner.Core.Results;
 using Tuner.Core.Results.Sinks;
+using Tuner.Core.Spec;
 using Tuner.Core.Telemetry;
 
 namespace Tuner.Scheduler.Grains.Experiments;
@@ -13,8 +14,10 @@ namespace Tuner.Scheduler.Grains.Experiments;
 /// watchers' log. A replayed event is already in the journal and the sinks: it only makes the trial files
 /// and the watchers' log again.
 /// </summary>
-internal sealed partial class ExperimentOutputs(string experimentId, ExperimentEventLog events, ExperimentTelemetry telemetry, ILogger logger) : IExperimentListener
+internal sealed partial class ExperimentOutputs(string experimentId, ExperimentEventLog events, ExperimentTelemetry telemetry, TimeProvider time, ILogger logger) : IExperimentListener
 {
+    private long _lastDocumentUpdate;
+
     public RunFolderWriter? Writer { get; set; }
 
     /// <summary>The journal, appended to; null once the folder is closed (or for an experiment only read).</summary>
@@ -85,6 +88,72 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
         else
         {
             PendingEnd = e;
+        }
+    }
+
+    /// <summary>The spec's result sinks (TensorBoard, MLflow), told the experiment (re)started.</summary>
+    public void OpenSinks(ExperimentSpec spec, string directory, DateTimeOffset at, bool resumed)
+    {
+        Sinks = ResultSinks.For(spec, experimentId, logger);
+        Sinks.ExperimentStarted(spec, directory, at, resumed);
+    }
+
+    /// <summary><c>experiment.json</c> written again (at most once a second unless <paramref name="force"/>), the journal flushed with it.</summary>
+    public void UpdateDocument(ExperimentController controller, bool force = true)
+    {
+        if (!force && time.GetElapsedTime(_lastDocumentUpdate) < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        _lastDocumentUpdate = time.GetTimestamp();
+        if (Writer is { } writer)
+        {
+            Journal?.Flush();
+            writer.UpdateExperiment(controller.Document(experimentId));
+        }
+    }
+
+    /// <summary>
+    /// The grain goes away: the sinks are closed, and the folder of a stopped experiment, kept open for a resume, too
+    /// (the folder of any other is closed with its end already, unless <paramref name="keepFolder"/>).
+    /// </summary>
+    public async Task CloseAsync(bool keepFolder)
+    {
+        if (!keepFolder && Writer is { } writer)
+        {
+            try
+            {
+                await writer.DisposeAsync();
+            }
+            catch (IOException ex)
+            {
+                ExperimentLog.WriteFailed(logger, experimentId, ex);
+            }
+        }
+
+        if (Sinks is { } sinks)
+        {
+            await sinks.DisposeAsync();
+            Sinks = null;
+        }
+    }
+
+    /// <summary>The last position up to <paramref name="last"/> written out to the journal (every one when the journal is closed).</summary>
+    public long Durable(long last)
+    {
+        if (Journal is null || Writer is not { } writer || writer.DurableMark >= last)
+        {
+            return last;
+        }
+
+        try
+        {
+            return Math.Min(last, writer.FlushJournal());
+        }
+        catch (IOException)
+        {
+            return Math.Min(last, writer.DurableMark);
         }
     }
 

@@ -1,0 +1,38 @@
+using Tuner.Abstractions.Messages;
+using Tuner.Core.Experiments;
+using Tuner.Core.Experiments.Control;
+using Tuner.Core.Results;
+
+namespace Tuner.Scheduler.Grains.Experiments;
+
+/// <summary>The experiment as its callers see it: status, counts, the best trial and the first trial rows (running first).</summary>
+internal static class ExperimentSnapshots
+{
+    /// <summary>Until the end is <paramref name="published"/> (its files written) the experiment shows as running.</summary>
+    public static ExperimentSnapshot Of(string experimentId, ExperimentController controller, bool published, string? directory, long totalTrials, double elapsedS, int maxRows)
+    {
+        var spec = controller.Spec;
+        var best = controller.Best();
+        var rows = controller.Trials
+            .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
+            .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
+            .Take(Math.Max(maxRows, 0))
+            .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList(), t.Worker))
+            .ToList();
+        return new ExperimentSnapshot(
+            experimentId,
+            spec.Name,
+            published ? controller.Status : ExperimentStatus.Running,
+            published ? controller.StatusReason : null,
+            directory,
+            spec.Metric,
+            spec.Mode,
+            totalTrials,
+            new Dictionary<TrialStatus, int>(controller.Counts),
+            rows,
+            best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
+            controller.ResultsRecorded,
+            elapsedS,
+            controller.IsSpecError);
+    }
+}

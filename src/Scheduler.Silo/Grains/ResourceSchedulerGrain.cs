@@ -46,8 +46,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
                 _grants.Remove(key);
                 var reason = $"worker {worker.Info.WorkerId} on {worker.Info.Host} was lost: no heartbeat for {options.WorkerLease.TotalSeconds:0.#} s";
 
-                // Not awaited: the trial grain calls back here (release, resubmit) before it answers.
-                grant.Assignment.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, reason, grant.Assignment.RestoreFrom?.Iteration ?? 0, grant.Assignment.Attempt)).Ignore();
+                // One-way: the trial grain calls back here (release, resubmit) before it would answer.
+                await grant.Assignment.Trial.RunFailedAsync(new TrialOutcome(TrialOutcomeKind.Failed, reason, grant.Assignment.RestoreFrom?.Iteration ?? 0, grant.Assignment.Attempt));
             }
         }
 
@@ -226,7 +226,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             // The worker refused the trial: its run fails with the reason (and is retried while failures allow).
             if (_grants.ContainsKey(request.TrialKey))
             {
-                request.Trial.CompleteAsync(new TrialOutcome(TrialOutcomeKind.Failed, $"worker {worker.Info.WorkerId} could not start it: {ex.Message}", request.RestoreFrom?.Iteration ?? 0, request.Attempt)).Ignore();
+                await request.Trial.RunFailedAsync(new TrialOutcome(TrialOutcomeKind.Failed, $"worker {worker.Info.WorkerId} could not start it: {ex.Message}", request.RestoreFrom?.Iteration ?? 0, request.Attempt));
             }
         }
     }

@@ -131,6 +131,8 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         await Scheduler.ReleaseAsync(_assignment.TrialKey);
     }
 
+    public Task RunFailedAsync(TrialOutcome outcome) => CompleteAsync(outcome);
+
     /// <summary>PENDING again as a new run from the last checkpoint: the experiment hears why, the slot is freed, the run is queued.</summary>
     private async Task RequeueAsync(string reason)
     {

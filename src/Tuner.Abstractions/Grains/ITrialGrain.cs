@@ -34,6 +34,13 @@ public interface ITrialGrain : IGrainWithStringKey
     Task CompleteAsync(TrialOutcome outcome);
 
     /// <summary>
+    /// The resource scheduler's word that the run failed without its worker (the worker was lost, or refused to start it): as
+    /// <see cref="CompleteAsync"/>, but one-way, since the trial then calls the scheduler back (release, resubmit).
+    /// </summary>
+    [Alias("RunFailed"), OneWay]
+    Task RunFailedAsync(TrialOutcome outcome);
+
+    /// <summary>
     /// Resumes a PAUSED trial: back in the resource scheduler's queue, to restart from
     /// <paramref name="restoreFrom"/> (its own latest checkpoint when null) with <paramref name="config"/>
     /// (its own when null).

@@ -302,8 +302,9 @@ public sealed class ExperimentGrain(
         for (var i = 0; i < reports.Count; i++)
         {
             var report = reports[i];
-            controller.TryGetTrial(report.TrialId, out var trial);
-            var action = _telemetry!.Decide(trial, () => controller.OnResult(report.TrialId, report.Attempt, report.Result, commands));
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var action = controller.OnResult(report.TrialId, report.Attempt, report.Result, commands);
+            _telemetry!.Decided(controller.TryGetTrial(report.TrialId, out var trial) ? trial : null, action, started);
             answers[i] = action switch { SchedulerAction.Stop => TrialCommand.Stop, SchedulerAction.Pause => TrialCommand.Pause, _ => TrialCommand.Continue };
         }
 

@@ -137,31 +137,30 @@ internal sealed class ExperimentTelemetry(string experimentId, ExperimentSpec sp
         }
     }
 
-    /// <summary>Times the controller's decision on a result, as a span under the trial's and in the decision histogram.</summary>
-    public SchedulerAction Decide(TrialRecord? trial, Func<SchedulerAction> decide)
+    /// <summary>The controller's decision on a result, begun at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp): a span under the trial's, and the decision histogram.</summary>
+    public void Decided(TrialRecord? trial, SchedulerAction action, long started)
     {
-        var started = Stopwatch.GetTimestamp();
-        var span = TunerTelemetry.StartDetached("scheduler.decide", ActivityKind.Internal, trial is null ? default : TrialSpan(trial.TrialId)?.Context ?? default);
-        var action = decide();
+        var elapsed = Stopwatch.GetElapsedTime(started);
         var name = action switch { SchedulerAction.Stop => "stop", SchedulerAction.Pause => "pause", _ => "continue" };
         TunerTelemetry.DecisionDuration.Record(
-            Stopwatch.GetElapsedTime(started).TotalSeconds,
+            elapsed.TotalSeconds,
             _experimentTag,
             new KeyValuePair<string, object?>("scheduler", spec.Scheduler.Algorithm),
             new KeyValuePair<string, object?>("action", name));
-        if (span is not null)
+        if (TunerTelemetry.StartDetached("scheduler.decide", ActivityKind.Internal, trial is null ? default : TrialSpan(trial.TrialId)?.Context ?? default) is not { } span)
         {
-            span.SetTag("tuner.experiment.id", experimentId).SetTag("tuner.trial.id", trial?.TrialId).SetTag("tuner.trial.iteration", trial?.Iteration)
-                .SetTag("tuner.scheduler", spec.Scheduler.Algorithm).SetTag("tuner.decision", name).SetTag("tuner.metric.value", trial?.LastMetric);
-            if (trial?.LastDecision is { } last && last.Iteration == trial.Iteration && name != "continue")
-            {
-                span.SetTag("tuner.decision.reason", last.Reason);
-            }
-
-            TunerTelemetry.End(span);
+            return;
         }
 
-        return action;
+        span.SetStartTime(span.StartTimeUtc - elapsed);
+        span.SetTag("tuner.experiment.id", experimentId).SetTag("tuner.trial.id", trial?.TrialId).SetTag("tuner.trial.iteration", trial?.Iteration)
+            .SetTag("tuner.scheduler", spec.Scheduler.Algorithm).SetTag("tuner.decision", name).SetTag("tuner.metric.value", trial?.LastMetric);
+        if (trial?.LastDecision is { } last && last.Iteration == trial.Iteration && name != "continue")
+        {
+            span.SetTag("tuner.decision.reason", last.Reason);
+        }
+
+        TunerTelemetry.End(span);
     }
 
     private int Count(TrialStatus status, int delta) => _counts[status] = _counts.GetValueOrDefault(status) + delta;

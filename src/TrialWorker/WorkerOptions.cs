@@ -1,8 +1,48 @@
 namespace Tuner.Worker;
 
-/// <summary>What a worker announces: its id and the slots it offers.</summary>
-public sealed class WorkerOptions
+/// <summary>What a worker announces: its id and the slots it offers (configuration section <c>Worker</c>).</summary>
+public sealed class WorkerOptions : Tuner.Hosting.ISelfValidatingOptions
 {
+    public const string Section = "Worker";
+
+    /// <summary>Every problem of these settings, each naming its setting.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(WorkerId))
+        {
+            problems.Add($"{Section}:WorkerId: must not be empty");
+        }
+
+        if (!(CpuSlots >= 0))
+        {
+            problems.Add($"{Section}:CpuSlots: must be 0 or more (it is {CpuSlots})");
+        }
+
+        if (Gpus < -1)
+        {
+            problems.Add($"{Section}:Gpus: must be 0 or more, or -1 to detect them (it is {Gpus})");
+        }
+
+        foreach (var (name, value) in new[] { ("HeartbeatInterval", HeartbeatInterval), ("GpuSampleInterval", GpuSampleInterval) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                problems.Add($"{Section}:{name}: must be positive (it is {value})");
+            }
+        }
+
+        foreach (var (name, value) in new[] { ("ShutdownGracePeriod", ShutdownGracePeriod), ("TrialStopGracePeriod", TrialStopGracePeriod) })
+        {
+            if (value < TimeSpan.Zero)
+            {
+                problems.Add($"{Section}:{name}: must not be negative (it is {value})");
+            }
+        }
+
+        return problems;
+    }
+
     public string WorkerId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>CPU slots for trials; each trial holds <c>resources.cpu</c> of them. Defaults to the core count.</summary>

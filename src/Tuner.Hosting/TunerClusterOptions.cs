@@ -13,7 +13,7 @@ namespace Tuner.Hosting;
 /// set, membership lives in Redis and silos find each other wherever they run; without it, the silos
 /// of one machine form a development cluster around the scheduler's silo port.
 /// </summary>
-public sealed class TunerClusterOptions
+public sealed class TunerClusterOptions : ISelfValidatingOptions
 {
     public const string Section = "Tuner:Cluster";
 
@@ -36,6 +36,30 @@ public sealed class TunerClusterOptions
     /// <summary>The address other silos reach this one at; default: loopback for the development cluster, else this host's first IPv4 address.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>Every problem of these settings, each naming its setting.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var (name, value) in new[] { ("ClusterId", ClusterId), ("ServiceId", ServiceId) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                problems.Add($"{Section}:{name}: must not be empty");
+            }
+        }
+
+        foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort), ("PrimarySiloPort", PrimarySiloPort) })
+        {
+            if (port is < 0 or > 65535)
+            {
+                problems.Add($"{Section}:{name}: {port} is not a port (0 to 65535; 0 picks a free one)");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The options of section <see cref="Section"/> over this host's default ports (read while the silo is built: they choose its clustering).</summary>
     public static TunerClusterOptions From(IConfiguration configuration, int defaultSiloPort, int defaultGatewayPort)
     {
         var options = new TunerClusterOptions { SiloPort = defaultSiloPort, GatewayPort = defaultGatewayPort };
@@ -47,8 +71,14 @@ public sealed class TunerClusterOptions
 public static class TunerClusterExtensions
 {
     /// <summary>Joins the cluster the options describe.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is invalid; every problem names its setting.</exception>
     public static ISiloBuilder UseTunerCluster(this ISiloBuilder silo, TunerClusterOptions options)
     {
+        if (options.Problems() is { Count: > 0 } problems)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(TunerClusterOptions.Section, typeof(TunerClusterOptions), problems);
+        }
+
         // The caller's span goes with every grain call (a trial's dispatch reaches its worker this way).
         silo.AddActivityPropagation();
         var siloPort = options.SiloPort == 0 ? FreePort() : options.SiloPort;

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Tuner.Abstractions.Grains;
 using Tuner.Core.Trainables;
 
@@ -28,17 +29,27 @@ public static class TunerApiHosting
             throw new InvalidOperationException("the API settings are not safe to serve:\n  " + string.Join("\n  ", problems));
         }
 
-        services.AddSingleton(options);
+        services.AddSingleton(Options.Create(options));
+        return services.AddTunerApi();
+    }
+
+    /// <summary>
+    /// As above, with the options the container has (<c>AddValidatedOptions&lt;TunerApiOptions&gt;</c>: bound from
+    /// <see cref="TunerApiOptions.Section"/> and refused when the host starts, naming each setting).
+    /// </summary>
+    public static IServiceCollection AddTunerApi(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<TunerApiOptions>>().Value);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
         services.AddSingleton<ApiKeyInterceptor>();
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ApiKeyInterceptor>();
-            o.MaxReceiveMessageSize = options.MaxMessageBytes;
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
         });
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<TunerApiOptions>>((grpc, api) => grpc.MaxReceiveMessageSize = api.Value.MaxMessageBytes);
         services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         services.AddGrpcReflection();
         return services;

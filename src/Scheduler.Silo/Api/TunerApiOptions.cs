@@ -7,18 +7,12 @@ namespace Tuner.Scheduler.Api;
 /// Where the tuner.v1 API listens and who may call it; configuration section <c>Tuner:Api</c>
 /// (environment: <c>Tuner__Api__Urls__0</c>, <c>Tuner__Api__ApiKeys__0__Key</c>, ...).
 /// </summary>
-public sealed class TunerApiOptions
+public sealed class TunerApiOptions : Tuner.Hosting.ISelfValidatingOptions
 {
     public const string Section = "Tuner:Api";
 
-    /// <summary>The options of section <see cref="Section"/>; configured addresses replace the default one.</summary>
-    public static TunerApiOptions From(IConfiguration configuration)
-    {
-        var section = configuration.GetSection(Section);
-        var options = section.Get<TunerApiOptions>() ?? new TunerApiOptions();
-        options.Urls = Hosting.ConfiguredAddresses.Read(section) ?? options.Urls;
-        return options;
-    }
+    /// <summary>Configured addresses replace the default one (binding a list would add to it).</summary>
+    public void UseConfiguredUrls(IConfiguration configuration) => Urls = Hosting.ConfiguredAddresses.Read(configuration.GetSection(Section)) ?? Urls;
 
     /// <summary>Addresses to listen on. Bound only to loopback (the default), no key is needed; any other address needs keys and TLS.</summary>
     public List<string> Urls { get; set; } = ["http://127.0.0.1:5080"];

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Tuner.Abstractions.Grains;
 using Tuner.Core.Trainables;
 using Tuner.Hosting;
@@ -14,9 +15,8 @@ public static class ControlPlaneExtensions
     /// </summary>
     public static ISiloBuilder AddTunerControlPlane(this ISiloBuilder silo, Action<ResourceSchedulerOptions>? configure = null)
     {
-        var options = new ResourceSchedulerOptions();
-        configure?.Invoke(options);
-        silo.Services.AddSingleton(options);
+        silo.Services.AddValidatedOptions(configure);
+        silo.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ResourceSchedulerOptions>>().Value);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
         silo.Services.TryAddSingleton<Tuner.Core.Checkpoints.ICheckpointStore, Tuner.Core.Checkpoints.SharedFolderCheckpointStore>();
@@ -43,11 +43,19 @@ public static class ControlPlaneExtensions
 }
 
 /// <summary>How the resource scheduler tells a live worker from a lost one (configuration section <c>Tuner:Scheduler</c>).</summary>
-public sealed class ResourceSchedulerOptions
+public sealed class ResourceSchedulerOptions : ISelfValidatingOptions
 {
+    public const string Section = "Tuner:Scheduler";
+
     /// <summary>A worker not heard from for this long is lost; its trials are retried elsewhere. Keep it a few heartbeats long.</summary>
     public TimeSpan WorkerLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often leases are checked.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IReadOnlyList<string> Problems() =>
+    [
+        .. WorkerLease <= TimeSpan.Zero ? [$"{Section}:WorkerLease: must be positive, a few heartbeats long (e.g. 00:00:30); it is {WorkerLease}"] : Array.Empty<string>(),
+        .. LeaseCheckInterval <= TimeSpan.Zero ? [$"{Section}:LeaseCheckInterval: must be positive (e.g. 00:00:01); it is {LeaseCheckInterval}"] : Array.Empty<string>(),
+    ];
 }

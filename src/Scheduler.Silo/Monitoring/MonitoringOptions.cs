@@ -7,18 +7,12 @@ namespace Tuner.Scheduler.Monitoring;
 /// the Orleans dashboard (<c>/dashboard</c>). Plain HTTP and read-only, on addresses of its own, apart from
 /// the API and its keys, as Ray's dashboard is; loopback by default.
 /// </summary>
-public sealed class MonitoringOptions
+public sealed class MonitoringOptions : Tuner.Hosting.ISelfValidatingOptions
 {
     public const string Section = "Tuner:Monitoring";
 
-    /// <summary>The options of section <see cref="Section"/>; configured addresses replace the default one.</summary>
-    public static MonitoringOptions From(IConfiguration configuration)
-    {
-        var section = configuration.GetSection(Section);
-        var options = section.Get<MonitoringOptions>() ?? new MonitoringOptions();
-        options.Urls = Hosting.ConfiguredAddresses.Read(section) ?? options.Urls;
-        return options;
-    }
+    /// <summary>Configured addresses replace the default one (binding a list would add to it).</summary>
+    public void UseConfiguredUrls(IConfiguration configuration) => Urls = Hosting.ConfiguredAddresses.Read(configuration.GetSection(Section)) ?? Urls;
 
     /// <summary>http addresses to listen on; empty turns monitoring off.</summary>
     public List<string> Urls { get; set; } = ["http://127.0.0.1:5081"];
@@ -28,6 +22,32 @@ public sealed class MonitoringOptions
 
     /// <summary>How many trials per experiment the live page lists (running ones first).</summary>
     public int TrialsPerExperiment { get; set; } = 200;
+
+    /// <summary>Every problem of these settings, each naming its setting.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        try
+        {
+            ParsedUrls();
+        }
+        catch (InvalidOperationException ex)
+        {
+            problems.Add(ex.Message);
+        }
+
+        if (Experiments < 1)
+        {
+            problems.Add($"{Section}:Experiments: must be at least 1 (it is {Experiments})");
+        }
+
+        if (TrialsPerExperiment < 1)
+        {
+            problems.Add($"{Section}:TrialsPerExperiment: must be at least 1 (it is {TrialsPerExperiment})");
+        }
+
+        return problems;
+    }
 
     public IReadOnlyList<Uri> ParsedUrls() =>
         [.. Urls.Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == "http"

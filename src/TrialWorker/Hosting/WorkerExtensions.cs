@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Tuner.Hosting;
 using Tuner.Core.Trainables;
 using Tuner.Worker.Checkpoints;
 using Tuner.Worker.Isolation;
@@ -11,9 +13,8 @@ public static class WorkerExtensions
     /// <summary>Makes this silo a worker: it offers its slots to the resource scheduler and runs trials.</summary>
     public static ISiloBuilder AddTunerWorker(this ISiloBuilder silo, Action<WorkerOptions>? configure = null)
     {
-        var options = new WorkerOptions();
-        configure?.Invoke(options);
-        silo.Services.AddSingleton(options);
+        silo.Services.AddValidatedOptions(configure);
+        silo.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());
         silo.Services.TryAddSingleton<Tuner.Core.Checkpoints.ICheckpointStore, Tuner.Core.Checkpoints.SharedFolderCheckpointStore>();

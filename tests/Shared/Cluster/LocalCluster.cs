@@ -133,7 +133,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>The program's own build output, in this test's configuration.</summary>
-    private static string Built(string project)
+    internal static string Built(string project)
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var path = Path.Combine(RepoRoot.Path, "src", project, "bin", configuration, "net10.0", project + ".dll");

@@ -84,9 +84,9 @@ public sealed class WorkerOptions : Tuner.Hosting.ISelfValidatingOptions
 
     /// <summary>
     /// The trial process program (<c>tuner-trial.dll</c>, run with this process's .NET host, or any
-    /// executable); by default the one shipped beside the worker.
+    /// executable); by default the one shipped with the worker, in its own folder (trial/) beside it.
     /// </summary>
-    public string TrialProcessPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "tuner-trial.dll");
+    public string TrialProcessPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "trial", "tuner-trial.dll");
 
     /// <summary>The program and arguments that start a trial process.</summary>
     public (string Program, IReadOnlyList<string> Arguments) TrialProcessCommand()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -90,29 +89,7 @@ public sealed class SettingsTests
 
     private static async Task<(int Code, string Output)> RunAsync(string project, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(LocalCluster.Built(project));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{project} {string.Join(' ', arguments)} did not exit within 60 s: {await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        var (code, output, error) = await ProgramRun.RunAsync("dotnet", ["exec", LocalCluster.Built(project), .. arguments], TimeSpan.FromSeconds(60), Ct);
+        return (code, output + error);
     }
 }

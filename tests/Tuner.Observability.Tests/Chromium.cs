@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Tuner.Tests;
 
 namespace Tuner.Observability.Tests;
 
@@ -30,34 +30,12 @@ internal static class Chromium
         var profile = Directory.CreateTempSubdirectory("tuner-chromium-").FullName;
         try
         {
-            var start = new ProcessStartInfo(Program)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile}" }.Concat(arguments))
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(TimeSpan.FromMinutes(2));
-            try
-            {
-                await process.WaitForExitAsync(limit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"chromium {string.Join(' ', arguments)} did not end within 2 minutes");
-            }
-
-            var stdout = await output;
-            return (process.ExitCode, stdout.Length > 0 ? stdout : await error);
+            var (exit, output, error) = await ProgramRun.RunAsync(
+                Program,
+                new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile}" }.Concat(arguments),
+                TimeSpan.FromMinutes(2),
+                cancellationToken);
+            return (exit, output.Length > 0 ? output : error);
         }
         finally
         {

@@ -6,12 +6,23 @@ namespace Tuner.Tests;
 internal static class ProgramRun
 {
     /// <exception cref="TimeoutException">It ran past <paramref name="limit"/>; it was killed with its children.</exception>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, TimeSpan limit, CancellationToken cancellationToken)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string program,
+        IEnumerable<string> arguments,
+        TimeSpan limit,
+        CancellationToken cancellationToken,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -121,6 +121,7 @@ public sealed partial class TrialRunner(
         var timeBefore = assignment.RestoreFrom?.TimeTotalS ?? 0;
         var started = time.GetTimestamp();
         var sinceRestore = 0L;
+        var ahead = assignment.ReportsAhead ? new AheadReports() : null;
         try
         {
             await using var trainable = descriptor.Create();
@@ -160,8 +161,12 @@ public sealed partial class TrialRunner(
                 var result = new TrialResult(iteration, elapsed, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics, sinceRestore);
 
                 // Report first, checkpoint after: a crash in between replays iterations the experiment already has and drops.
-                var command = await reporter.ReportAsync(assignment, result);
-                if (assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0 && command != TrialCommand.Stop && !step.Done)
+                // Reporting ahead, every answer is in before a checkpoint or the end (no result is ever behind a checkpoint).
+                var checkpointDue = assignment.CheckpointFrequency > 0 && iteration % assignment.CheckpointFrequency == 0;
+                var command = ahead is null
+                    ? await reporter.ReportAsync(assignment, result)
+                    : await ahead.ReportAsync(reporter.ReportAsync(assignment, result), drain: step.Done || checkpointDue);
+                if (checkpointDue && command != TrialCommand.Stop && !step.Done)
                 {
                     Directory.CreateDirectory(assignment.CheckpointRoot);
                     await checkpoints.SaveAsync(trainable, assignment, iteration, elapsed, cancellationToken);
@@ -196,6 +201,57 @@ public sealed partial class TrialRunner(
         catch (Exception ex)
         {
             return new TrialOutcome(TrialOutcomeKind.Failed, $"{ex.GetType().Name}: {ex.Message}", iteration);
+        }
+        finally
+        {
+            if (ahead is not null)
+            {
+                // The experiment has every result before it hears how the run ended.
+                await ahead.SettleAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A trial's reports not yet answered, when it reports ahead (<see cref="TrialAssignment.ReportsAhead"/>): the trainable goes on
+    /// while they travel, at most <see cref="MaxAhead"/> at once; a stop among the answers stops it at its next report.
+    /// </summary>
+    private sealed class AheadReports
+    {
+        public const int MaxAhead = 64;
+        private readonly Queue<Task<TrialCommand>> _pending = new();
+
+        /// <summary>Adds a report; the answer is the first other than continue among those in (all of them when <paramref name="drain"/>).</summary>
+        public async Task<TrialCommand> ReportAsync(Task<TrialCommand> answer, bool drain)
+        {
+            _pending.Enqueue(answer);
+            var command = TrialCommand.Continue;
+            while (_pending.TryPeek(out var first) && (first.IsCompleted || drain || _pending.Count > MaxAhead))
+            {
+                var next = await _pending.Dequeue();
+                if (command == TrialCommand.Continue)
+                {
+                    command = next;
+                }
+            }
+
+            return command;
+        }
+
+        /// <summary>Waits for every answer (failures were the run's to see; here they only must be over).</summary>
+        public async Task SettleAsync()
+        {
+            while (_pending.TryDequeue(out var answer))
+            {
+                try
+                {
+                    await answer;
+                }
+                catch (Exception)
+                {
+                    // The run already ended; its outcome says how.
+                }
+            }
         }
     }
 

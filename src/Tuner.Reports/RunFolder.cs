@@ -31,7 +31,7 @@ public sealed record ReportTrial(
 public sealed record ReportPoint(long Iteration, double WallSeconds, double Metric, double? LearningRate, double? ValidLoss);
 
 /// <summary>
-/// What a run folder says (<c>experiment.json</c>, each trial's <c>result.jsonl</c> and <c>decisions.jsonl</c>),
+/// What a run folder says (<c>experiment.json</c> with each trial's config, status and decisions, and the rows of <c>results.jsonl</c>),
 /// read without the process that wrote it: a finished run, or one still being written.
 /// </summary>
 public sealed record RunFolder(
@@ -69,12 +69,12 @@ public sealed record RunFolder(
             : (double?)null;
         var space = spec.TryGetProperty("space", out var sp) ? sp.EnumerateObject().Select(p => p.Name).ToList() : [];
         var trials = new List<ReportTrial>();
+        var byTrial = RunFolderWriter.ReadByTrial(directory);
         foreach (var t in root.GetProperty("trials").EnumerateArray())
         {
             var id = t.GetProperty("trial_id").GetString()!;
             var config = t.GetProperty("config").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
-            var resultsPath = Path.Combine(directory, "trials", id, "result.jsonl");
-            var results = File.Exists(resultsPath) ? RunFolderWriter.ReadResults(resultsPath) : [];
+            var results = byTrial.GetValueOrDefault(id) ?? [];
             started ??= results.Count > 0 ? results[0].Timestamp - results[0].TimeTotalS : 0;
             var points = results
                 .Where(r => r.GetMetric(metric) is { } v && double.IsFinite(v))

@@ -78,8 +78,8 @@ public sealed class ApiEndToEndTests
         var trial = await client.GetTrialAsync("branin-e2e", "t00003", Ct);
         Assert.Equal(TrialStatus.Terminated, trial.Status);
         Assert.Equal(5, trial.LastIteration);
-        var lines = File.ReadAllLines(Path.Combine(experiment.OutputDirectory!, "trials", "t00003", "result.jsonl"));
-        Assert.Equal(5, lines.Length);
+        var lines = RunRows.Lines(experiment.OutputDirectory!, "t00003");
+        Assert.Equal(5, lines.Count);
         Assert.Equal(trial.LastResult!.GetMetric("value")!.Value, System.Text.Json.JsonDocument.Parse(lines[^1]).RootElement.GetProperty("value").GetDouble(), 12);
 
         // The result grid replays every result; its best is the experiment's best.
@@ -124,8 +124,7 @@ public sealed class ApiEndToEndTests
         });
         foreach (var t in grid.Trials)
         {
-            var iterations = File.ReadAllLines(Path.Combine(grid.Experiment.OutputDirectory!, "trials", t.TrialId, "result.jsonl"))
-                .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64());
+            var iterations = RunRows.Iterations(grid.Experiment.OutputDirectory!, t.TrialId);
             Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), iterations);
         }
     }

@@ -226,7 +226,7 @@ public sealed class CustomTrainableTests
         var odd = grid.Trials.Where(t => t.Config["x"].AsDouble() < 0).ToList();
         Assert.NotEmpty(odd);
         Assert.All(odd, t => Assert.True(double.IsNaN(t.Results[0].GetMetric("loss")!.Value)));
-        var lines = File.ReadAllLines(Path.Combine(grid.Experiment.OutputDirectory!, "trials", odd[0].TrialId, "result.jsonl"));
+        var lines = RunRows.Lines(grid.Experiment.OutputDirectory!, odd[0].TrialId);
         Assert.Equal("NaN", JsonDocument.Parse(lines[0]).RootElement.GetProperty("loss").GetString());
         Assert.False(double.IsNaN(grid.GetBestResult(scope: Client.Results.ResultScope.All)!.Value));
     }

@@ -45,9 +45,7 @@ public sealed class ChaosTests
         Assert.Contains("w1", moved.StatusReason ?? string.Empty, StringComparison.Ordinal);
         foreach (var trial in grid.Trials)
         {
-            var iterations = File.ReadAllLines(Path.Combine(grid.Experiment.OutputDirectory!, "trials", trial.TrialId, "result.jsonl"))
-                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64())
-                .ToList();
+            var iterations = RunRows.Iterations(grid.Experiment.OutputDirectory!, trial.TrialId);
             Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), iterations);
         }
 
@@ -127,9 +125,7 @@ public sealed class ChaosTests
         // Nothing recorded twice, nothing lost: each trial's iterations run 1, 2, ... and match what watchers saw.
         foreach (var row in final.Rows)
         {
-            var iterations = File.ReadAllLines(Path.Combine(final.OutputDirectory!, "trials", row.TrialId, "result.jsonl"))
-                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64())
-                .ToList();
+            var iterations = RunRows.Iterations(final.OutputDirectory!, row.TrialId);
             Assert.Equal(Enumerable.Range(1, iterations.Count).Select(i => (long)i), iterations);
             Assert.Equal(events.Where(e => e.TrialId == row.TrialId && e.Result is not null).Select(e => e.Result!.TrainingIteration), iterations);
         }

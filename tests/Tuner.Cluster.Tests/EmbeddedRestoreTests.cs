@@ -53,7 +53,7 @@ public sealed class EmbeddedRestoreTests
             }
 
             var endedBefore = Ended(journal);
-            var filesBefore = endedBefore.ToDictionary(t => t, t => File.ReadAllText(Path.Combine(folder, "trials", t, "result.jsonl")));
+            var filesBefore = endedBefore.ToDictionary(t => t, t => string.Join("\n", RunRows.Lines(folder, t)));
 
             // The same command again.
             using var second = Run(root);
@@ -66,25 +66,24 @@ public sealed class EmbeddedRestoreTests
             using var experiment = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "experiment.json")));
             Assert.Equal("completed", experiment.RootElement.GetProperty("status").GetString());
             var states = experiment.RootElement.GetProperty("state_counts");
-            var errors = Directory.GetFiles(Path.Combine(folder, "trials"), "error.txt", SearchOption.AllDirectories).Select(File.ReadAllText);
+            var errors = experiment.RootElement.GetProperty("trials").EnumerateArray().Where(t => t.GetProperty("status").GetString() == "ERROR").Select(t => t.GetProperty("status_reason").GetString());
             Assert.True(states.TryGetProperty("TERMINATED", out var terminated) && terminated.GetInt32() == 24, $"states {states}; errors: {string.Join(" | ", errors)}");
 
             // Finished trials were not run again: their results are as they were.
             foreach (var (trial, text) in filesBefore)
             {
-                Assert.Equal(text, File.ReadAllText(Path.Combine(folder, "trials", trial, "result.jsonl")));
+                Assert.Equal(text, string.Join("\n", RunRows.Lines(folder, trial)));
             }
 
             // Every trial's iterations are 1, 2, ... once each; trials were created once each.
-            foreach (var trial in Directory.GetDirectories(Path.Combine(folder, "trials")))
+            var trials = RunRows.ByTrial(folder).Keys.ToList();
+            foreach (var trial in trials)
             {
-                var iterations = File.ReadAllLines(Path.Combine(trial, "result.jsonl"))
-                    .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("training_iteration").GetInt64())
-                    .ToList();
+                var iterations = RunRows.Iterations(folder, trial);
                 Assert.Equal(Enumerable.Range(1, iterations.Count).Select(i => (long)i), iterations);
             }
 
-            Assert.Equal(24, Directory.GetDirectories(Path.Combine(folder, "trials")).Length);
+            Assert.Equal(24, trials.Count);
         }
         finally
         {

@@ -16,32 +16,64 @@ public sealed class RunFolderWriterTests : IDisposable
         new(iteration, iteration * 0.5, 1_700_000_000 + iteration, extra is null ? new Dictionary<string, double> { ["value"] = value } : new Dictionary<string, double> { ["value"] = value, [extra] = 1 });
 
     [Fact]
-    public async Task WritesRayLikeTrialFiles()
+    public async Task WritesEveryResultAsARowOfTheRun_AndNoFilePerTrial()
     {
         var writer = RunFolderWriter.Create(_root, "exp");
-        writer.TrialCreated("t00001", new TrialConfig([new("x1", 1.5), new("act", "relu")]));
         writer.Append("t00001", Result(1, 3.0));
+        writer.Append("t00002", Result(1, 4.0));
+        writer.Flush();
         writer.Append("t00001", Result(2, double.NaN, extra: "lr"));
-        writer.TrialEnded("t00001", error: null);
         await writer.DisposeAsync();
 
-        var trial = Path.Combine(_root, "exp", "trials", "t00001");
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(trial, "params.json")));
-        Assert.Equal(1.5, config.RootElement.GetProperty("x1").GetDouble());
-        Assert.Equal("relu", config.RootElement.GetProperty("act").GetString());
+        var folder = Path.Combine(_root, "exp");
+        var lines = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName));
+        Assert.Equal(3, lines.Length);
+        using var third = JsonDocument.Parse(lines[2]);
+        Assert.Equal(2, third.RootElement.GetProperty("training_iteration").GetInt64());
+        Assert.Equal("NaN", third.RootElement.GetProperty("value").GetString());
+        Assert.Equal("t00001", third.RootElement.GetProperty("trial_id").GetString());
+        Assert.Equal([1L, 2L], RunFolderWriter.ReadResults(folder, "t00001").Select(r => r.TrainingIteration));
 
-        var lines = File.ReadAllLines(Path.Combine(trial, "result.jsonl"));
-        Assert.Equal(2, lines.Length);
-        using var second = JsonDocument.Parse(lines[1]);
-        Assert.Equal(2, second.RootElement.GetProperty("training_iteration").GetInt64());
-        Assert.Equal("NaN", second.RootElement.GetProperty("value").GetString());
-        Assert.Equal("t00001", second.RootElement.GetProperty("trial_id").GetString());
+        // A metric seen for the first time rewrites the CSV with its column; earlier rows get it empty.
+        var csv = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ProgressFileName));
+        Assert.Equal("trial_id,training_iteration,time_total_s,timestamp,value,lr", csv[0]);
+        Assert.Equal(4, csv.Length);
+        Assert.Equal("t00001,1,0.5,1700000001,3,", csv[1]);
+        Assert.StartsWith("t00001,2,1,1700000002,NaN,1", csv[3], StringComparison.Ordinal);
 
-        var csv = File.ReadAllLines(Path.Combine(trial, "progress.csv"));
-        Assert.Equal("training_iteration,time_total_s,timestamp,trial_id,value,lr", csv[0]);
-        Assert.Equal(3, csv.Length);
-        Assert.StartsWith("1,0.5,", csv[1], StringComparison.Ordinal);
+        // Nothing per trial: the trials folder stays empty until a trial has files of its own (checkpoints, TensorBoard).
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(folder, "trials")));
         Assert.Empty(Directory.GetFiles(_root, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task ASnapshot_IsWrittenOnceItsRowsAre_WithTheirLength_AndAReopenKeepsJustThose()
+    {
+        var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
+        writer.Append("t00001", Result(1, 1));
+        writer.Append("t00001", Result(2, 2));
+        long? length = null;
+        writer.QueueSnapshot(writer.RowsAppended, bytes => length = bytes);
+        writer.Append("t00002", Result(1, 3, extra: "lr"));
+        Assert.Null(length);
+        writer.Flush();
+        var folder = writer.Directory;
+        await writer.DisposeAsync();
+
+        var all = File.ReadAllBytes(Path.Combine(folder, RunFolderWriter.ResultsFileName));
+        var firstTwo = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName)).Take(2).Sum(l => l.Length + 1);
+        Assert.Equal(firstTwo, length);
+        Assert.True(all.Length > firstTwo);
+
+        // Restored from that snapshot: the rows after it go (the journal's tail records them again), the CSV follows.
+        var reopened = RunFolderWriter.Open(folder, keepResults: length);
+        await reopened.DisposeAsync();
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName)).Length);
+        Assert.Equal(["trial_id,training_iteration,time_total_s,timestamp,value", "t00001,1,0.5,1700000001,1", "t00001,2,1,1700000002,2"], File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ProgressFileName)));
+
+        // Without a snapshot every row goes: a full replay records them all again.
+        await RunFolderWriter.Open(folder).DisposeAsync();
+        Assert.Empty(File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName)));
     }
 
     [Fact]
@@ -79,63 +111,39 @@ public sealed class RunFolderWriterTests : IDisposable
     public async Task NeverOverwritesAnEarlierRun()
     {
         var first = RunFolderWriter.Create(_root, "exp");
-        first.TrialCreated("t00001", TrialConfig.Empty);
+        first.Append("t00001", Result(1, 1));
         await first.DisposeAsync();
 
         var second = RunFolderWriter.Create(_root, "exp");
         await second.DisposeAsync();
 
         Assert.Equal(Path.Combine(_root, "exp-2"), second.Directory);
-        Assert.True(File.Exists(Path.Combine(_root, "exp", "trials", "t00001", "params.json")));
-    }
-
-    [Fact]
-    public async Task KeepsEarlierResultsWhenATrialReportsAfterItsBufferWasDropped()
-    {
-        var writer = RunFolderWriter.Create(_root, "exp");
-        writer.TrialCreated("t00001", TrialConfig.Empty);
-        writer.Append("t00001", Result(1, 1));
-        writer.TrialEnded("t00001", null);
-        writer.Flush();
-        writer.Append("t00001", Result(2, 2));
-        await writer.DisposeAsync();
-
-        var lines = File.ReadAllLines(Path.Combine(_root, "exp", "trials", "t00001", "result.jsonl"));
-        Assert.Equal(2, lines.Length);
+        Assert.Single(File.ReadAllLines(Path.Combine(_root, "exp", RunFolderWriter.ResultsFileName)));
     }
 
     [Fact]
     public async Task AFailedWrite_IsRetried_AndALastingFailureIsReported()
     {
-        // Only this test's own flushes write: a background flush racing its deletes below would fail them ("Directory not empty").
+        // Only this test's own flushes write: a background flush racing its changes below would fail them.
         var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
-        writer.TrialCreated("t00001", TrialConfig.Empty);
-        writer.TrialCreated("t00002", TrialConfig.Empty);
-        writer.Append("t00002", Result(1, 1));
-        var blocked = Path.Combine(_root, "exp", "trials", "t00001");
-        File.WriteAllText(blocked, "a file where the trial's folder should be");
+        var spec = SpecParser.Parse("name: exp\ntrainable: noop\nmetric: value\nspace: { x: { uniform: [0, 1] } }");
+        var document = new ExperimentDocument("exp-1", spec, ExperimentStatus.Running, null, DateTimeOffset.UnixEpoch, null, new Dictionary<TrialStatus, int>(), null, []);
+        writer.UpdateExperiment(document);
+        writer.Append("t00001", Result(1, 1));
+        var blocked = Path.Combine(_root, "exp", "experiment.json");
+        Directory.CreateDirectory(blocked);
 
         Assert.ThrowsAny<IOException>(() => writer.Flush());
-        File.Delete(blocked);
+        Directory.Delete(blocked);
+        writer.UpdateExperiment(document);
         writer.Flush();
-        Assert.True(File.Exists(Path.Combine(blocked, "params.json")));
-        Assert.Single(File.ReadAllLines(Path.Combine(_root, "exp", "trials", "t00002", "result.jsonl")));
+        Assert.True(File.Exists(blocked));
+        Assert.Single(File.ReadAllLines(Path.Combine(_root, "exp", RunFolderWriter.ResultsFileName)));
 
-        writer.Append("t00002", Result(2, 2));
-        Directory.Delete(Path.Combine(_root, "exp", "trials", "t00002"), recursive: true);
-        File.WriteAllText(Path.Combine(_root, "exp", "trials", "t00002"), "blocked again");
+        File.Delete(blocked);
+        Directory.CreateDirectory(blocked);
+        writer.UpdateExperiment(document);
         var ex = await Assert.ThrowsAsync<IOException>(async () => await writer.DisposeAsync());
         Assert.Contains("could not write results", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task WritesTheErrorOfAFailedTrial()
-    {
-        var writer = RunFolderWriter.Create(_root, "exp");
-        writer.TrialCreated("t00001", TrialConfig.Empty);
-        writer.TrialEnded("t00001", "InvalidOperationException: boom");
-        await writer.DisposeAsync();
-
-        Assert.Equal("InvalidOperationException: boom", File.ReadAllText(Path.Combine(_root, "exp", "trials", "t00001", "error.txt")).Trim());
     }
 }

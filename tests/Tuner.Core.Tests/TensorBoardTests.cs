@@ -11,7 +11,8 @@ namespace Tuner.Core.Tests;
 /// <summary>
 /// TensorBoard's event files: the record framing and masked CRC-32C checked against an independent
 /// bitwise CRC, a reader that refuses a damaged record and stops at a torn one, and what the sink
-/// writes: scalars per step in each trial's folder, HParams' experiment in the root, session start and end.
+/// writes: scalars per step in each trial's folder, HParams' experiment in the root, session start and end,
+/// and short trials summarised in the root run.
 /// </summary>
 public sealed class TensorBoardTests : IDisposable
 {
@@ -122,6 +123,17 @@ public sealed class TensorBoardTests : IDisposable
             sink.TrialEnded("t00001", TrialStatus.Terminated, at.AddSeconds(4));
             sink.TrialCreated("t00002", new TrialConfig(new Dictionary<string, ParamValue> { ["lr"] = 0.001, ["layers"] = 1, ["act"] = "tanh" }), at);
             sink.TrialEnded("t00002", TrialStatus.Error, at.AddSeconds(5));
+
+            // Two trials ending within a second of their start: no run of their own, points of the root run.
+            foreach (var (id, final) in new[] { ("t00003", 0.4), ("t00004", 0.7) })
+            {
+                var started = at.AddSeconds(6);
+                sink.TrialCreated(id, new TrialConfig(new Dictionary<string, ParamValue> { ["lr"] = 0.01, ["layers"] = 1, ["act"] = "relu" }), started);
+                sink.Result(id, new TrialResult(1, 0.1, started.ToUnixTimeSeconds() + 0.1, new Dictionary<string, double> { ["loss"] = final + 0.5 }));
+                sink.Result(id, new TrialResult(2, 0.2, started.ToUnixTimeSeconds() + 0.2, new Dictionary<string, double> { ["loss"] = final }));
+                sink.TrialEnded(id, TrialStatus.Terminated, started.AddSeconds(0.3));
+            }
+
             await sink.ExperimentEndedAsync(ExperimentStatus.Completed, at.AddSeconds(5));
         }
 
@@ -137,6 +149,12 @@ public sealed class TensorBoardTests : IDisposable
         Assert.Equal(["relu", "tanh"], act.DomainDiscrete.Values.Select(v => v.StringValue));
         Assert.Equal([1.0, 2, 3], experiment.HparamInfos.Single(h => h.Name == "layers").DomainDiscrete.Values.Select(v => v.NumberValue));
         Assert.Contains(experiment.MetricInfos, m => m.Name.Tag == "loss");
+        Assert.Equal(["t00001", "t00002"], Directory.GetDirectories(Path.Combine(_dir, "trials")).Select(Path.GetFileName).Order());
+        var lastLoss = root.SelectMany(e => e.Summary?.Value.Where(v => v.Tag == "trials/loss").Select(v => (e.Step, v.SimpleValue)) ?? []).ToList();
+        Assert.Equal([(3L, 0.4f), (4L, 0.7f)], lastLoss);
+        var bestLoss = root.SelectMany(e => e.Summary?.Value.Where(v => v.Tag == "best/loss").Select(v => (e.Step, v.SimpleValue)) ?? []).ToList();
+        Assert.Equal([(3L, 0.4f), (4L, 0.4f)], bestLoss);
+        Assert.Contains(root, e => e.Step == 4 && e.Summary?.Value.Any(v => v.Tag == "trials/training_iteration" && v.SimpleValue == 2) == true);
 
         // A trial's run: session start with its config, a scalar per metric per step, session end with its status.
         var trial = EventFile.Read(Assert.Single(Directory.GetFiles(Path.Combine(_dir, "trials", "t00001"), "events.out.tfevents.*"))).ToList();

@@ -49,16 +49,18 @@ public sealed class CliTests : IDisposable
         var bestValue = best.GetProperty("metrics").GetProperty("value").GetDouble();
         Assert.InRange(bestValue, BraninTrainable.Minimum, 0.6);
         var bestId = best.GetProperty("trial_id").GetString()!;
-        using var bestParams = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", bestId, "params.json")));
-        Assert.Equal(best.GetProperty("config").GetProperty("x1").GetDouble(), bestParams.RootElement.GetProperty("x1").GetDouble());
+        var bestParams = RunFolder.Trial(dir, bestId).GetProperty("config");
+        Assert.Equal(best.GetProperty("config").GetProperty("x1").GetDouble(), bestParams.GetProperty("x1").GetDouble());
 
         var trials = RunFolder.TrialIds(dir).ToList();
         Assert.Equal(200, trials.Count);
-        Assert.All(trials, id =>
-        {
-            Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), RunFolder.Iterations(dir, id));
-            Assert.Equal(11, File.ReadAllLines(Path.Combine(dir, "trials", id, "progress.csv")).Length);
-        });
+        Assert.All(trials, id => Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), RunFolder.Iterations(dir, id)));
+
+        // Rows, not files per trial: progress.csv has a header and one row per result, each naming its trial.
+        var csv = File.ReadAllLines(Path.Combine(dir, "progress.csv"));
+        Assert.StartsWith("trial_id,training_iteration,time_total_s,timestamp", csv[0], StringComparison.Ordinal);
+        Assert.Equal(2000, csv.Length - 1);
+        Assert.Equal(trials, csv.Skip(1).Select(l => l.Split(',')[0]).Distinct().Order(StringComparer.Ordinal));
         Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
     }
 
@@ -82,7 +84,7 @@ public sealed class CliTests : IDisposable
 
         Assert.True(code == ExitCodes.Success, output);
         var dir = Path.Combine(_root, "sentiment-embeddings");
-        var trials = RunFolder.TrialIds(dir).Select(id => (Params: JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "params.json"))).RootElement, Last: RunFolder.Results(dir, id)[^1])).ToList();
+        var trials = RunFolder.TrialIds(dir).Select(id => (Params: RunFolder.Trial(dir, id).GetProperty("config"), Last: RunFolder.Results(dir, id)[^1])).ToList();
         Assert.Equal(4, trials.Count);
         Assert.All(trials, t =>
         {
@@ -132,7 +134,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.Success, code);
         var dir = Path.Combine(_root, "hartmann6-grid");
         var points = RunFolder.TrialIds(dir)
-            .Select(id => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "params.json"))).RootElement)
+            .Select(id => RunFolder.Trial(dir, id).GetProperty("config"))
             .Select(p => (p.GetProperty("x1").GetDouble(), p.GetProperty("x2").GetDouble(), p.GetProperty("x3").GetDouble(), p.GetProperty("x6").GetDouble()))
             .ToList();
         Assert.Equal(18, points.Count);
@@ -223,7 +225,7 @@ public sealed class CliTests : IDisposable
 
         var run = InterruptibleTunerAsync(["run", spec, "--output", _root], interrupt.Token);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!Directory.Exists(Path.Combine(dir, "trials")) || !Directory.EnumerateFiles(dir, "result.jsonl", SearchOption.AllDirectories).Any())
+        while (!File.Exists(Path.Combine(dir, "results.jsonl")) || new FileInfo(Path.Combine(dir, "results.jsonl")).Length == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "no results were written within 60 s");
             await Task.Delay(20, TestContext.Current.CancellationToken);

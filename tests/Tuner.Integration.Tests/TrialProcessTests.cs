@@ -79,8 +79,8 @@ public sealed class TrialProcessTests(ClusterFixture cluster)
         var result = await cluster.Client.WaitAsync(id, cancellationToken: Ct);
 
         Assert.Equal(ExperimentStatus.Completed, result.Status);
-        var killed = await cluster.Grains.GetGrain<ITrialGrain>(TrialKeys.Of(id, "t00001")).GetAsync();
-        var other = await cluster.Grains.GetGrain<ITrialGrain>(TrialKeys.Of(id, "t00002")).GetAsync();
+        var killed = await cluster.Client.GetTrialAsync(id, "t00001", Ct);
+        var other = await cluster.Client.GetTrialAsync(id, "t00002", Ct);
         Assert.Equal((TrialStatus.Terminated, 1), (killed.Status, killed.Failures));
         Assert.Equal((TrialStatus.Terminated, 0), (other.Status, other.Failures));
 

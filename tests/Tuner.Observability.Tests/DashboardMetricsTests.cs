@@ -31,7 +31,7 @@ public sealed partial class DashboardMetricsTests(MonitoredCluster fixture)
             Mode = OptimizationMode.Max,
             Samples = 12,
             MaxConcurrent = 2,
-            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.01, ["reports"] = 9 }),
+            Params = new TrialConfig(new Dictionary<string, ParamValue> { ["seconds"] = 0.05, ["reports"] = 9 }),
             Search = new SearchSpec { Algorithm = "random", Seed = 3 },
             Scheduler = new SchedulerSpec { Algorithm = "asha", MaxT = 9, GracePeriod = 1, ReductionFactor = 3 },
             Checkpoint = new CheckpointSpec { Frequency = 2 },
@@ -39,18 +39,30 @@ public sealed partial class DashboardMetricsTests(MonitoredCluster fixture)
             Space = new Client.Space.SearchSpaceBuilder().Uniform("x", 0, 1).Build(),
         };
         var id = (await client.SubmitAsync(spec, cancellationToken: Ct)).ExperimentId;
-        var grid = await client.FollowAsync(id, cancellationToken: Ct);
-        Assert.Equal(12, grid.Trials.Count);
-
         var served = new Dictionary<string, List<Dictionary<string, string>>>(StringComparer.Ordinal);
         using var http = new HttpClient();
-        foreach (var endpoint in new[] { new Uri(fixture.Cluster.MonitoringAddress, "/metrics"), fixture.WorkerMetrics })
+        async Task ScrapeAsync()
         {
-            foreach (var (name, labels) in ParseExposition(await http.GetStringAsync(endpoint, Ct)))
+            foreach (var endpoint in new[] { new Uri(fixture.Cluster.MonitoringAddress, "/metrics"), fixture.WorkerMetrics })
             {
-                (served.TryGetValue(name, out var series) ? series : served[name] = []).Add(labels);
+                foreach (var (name, labels) in ParseExposition(await http.GetStringAsync(endpoint, Ct)))
+                {
+                    (served.TryGetValue(name, out var series) ? series : served[name] = []).Add(labels);
+                }
             }
         }
+
+        // The per-trial gauges hold live trials only (they do not grow with finished ones): scraped while trials run.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!served.TryGetValue("tuner_trial_metric", out var live) || !live.Any(s => s.GetValueOrDefault("experiment") == id))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no tuner_trial_metric series of the running experiment was served within 60 s");
+            await ScrapeAsync();
+        }
+
+        var grid = await client.FollowAsync(id, cancellationToken: Ct);
+        Assert.Equal(12, grid.Trials.Count);
+        await ScrapeAsync();
 
         var checkedQueries = 0;
         foreach (var file in Directory.GetFiles(Dashboards, "*.json"))

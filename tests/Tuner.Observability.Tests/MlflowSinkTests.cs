@@ -84,7 +84,7 @@ public sealed class MlflowSinkTests
                 Assert.True(metrics.Count < 700, $"{metrics.Count} log-batch calls for 700 results: not batched");
                 var values = metrics.SelectMany(m => m).Where(m => m!["key"]!.GetValue<string>() == "value").Select(m => m!["step"]!.GetValue<long>()).ToList();
                 Assert.Equal(Enumerable.Range(1, 700).Select(i => (long)i), values);
-                var results = Tuner.Core.Results.RunFolderWriter.ReadResults(Path.Combine(snapshot.OutputDirectory!, "trials", trialId, "result.jsonl"));
+                var results = Tuner.Core.Results.RunFolderWriter.ReadResults(snapshot.OutputDirectory!, trialId);
                 var last = metrics.SelectMany(m => m).Last(m => m!["key"]!.GetValue<string>() == "value");
                 Assert.Equal(results[^1].Metrics["value"], last!["value"]!.GetValue<double>(), 12);
                 Assert.Equal((long)(results[^1].Timestamp * 1000), last["timestamp"]!.GetValue<long>());
@@ -120,7 +120,7 @@ public sealed class MlflowSinkTests
             Assert.Equal(3, snapshot.StateCounts[TrialStatus.Terminated]);
             foreach (var trial in snapshot.Rows)
             {
-                Assert.Equal(20, Tuner.Core.Results.RunFolderWriter.ReadResults(Path.Combine(snapshot.OutputDirectory!, "trials", trial.TrialId, "result.jsonl")).Count);
+                Assert.Equal(20, Tuner.Core.Results.RunFolderWriter.ReadResults(snapshot.OutputDirectory!, trial.TrialId).Count);
             }
 
             // Retried (500 is worth retrying), then given up on, and said once.

@@ -129,7 +129,14 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         // running than there are slots (the next trial on this slot may report at once).
         await Experiment.OnTrialEndedAsync(_assignment!.TrialId, _status, _statusReason);
         await Scheduler.ReleaseAsync(_assignment.TrialKey);
+        Finished();
     }
+
+    /// <summary>
+    /// The trial has ended: its grain leaves memory once idle, so a run of 100,000 trials holds the grains of the live ones
+    /// only. What is left to tell of it the experiment's record tells; a resume of a stopped experiment makes it again.
+    /// </summary>
+    private void Finished() => DeactivateOnIdle();
 
     public Task RunFailedAsync(TrialOutcome outcome) => CompleteAsync(outcome);
 
@@ -167,6 +174,12 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         if (_assignment is null || _status.IsFinal() || _stopRequested is not null)
         {
+            if (_assignment is null)
+            {
+                // An ended trial's grain, made again by this call: nothing to stop, and nothing to keep.
+                Finished();
+            }
+
             return;
         }
 
@@ -175,6 +188,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             // It holds no slot and runs nowhere.
             _status = TrialStatus.Terminated;
             _statusReason = reason;
+            Finished();
             return;
         }
 
@@ -186,12 +200,21 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _status = TrialStatus.Terminated;
             _statusReason = reason;
             await Experiment.OnTrialEndedAsync(_assignment.TrialId, _status, reason);
+            Finished();
         }
     }
 
-    public Task ReopenAsync()
+    public Task ReopenAsync(TrialAssignment assignment, int maxFailures, int failures)
     {
-        EnsureInitialized();
+        if (_assignment is null)
+        {
+            _assignment = assignment;
+            _maxFailures = maxFailures;
+            _failures = failures;
+            _checkpoint = assignment.RestoreFrom;
+            _status = TrialStatus.Terminated;
+        }
+
         if (_status is TrialStatus.Terminated or TrialStatus.Paused)
         {
             _status = TrialStatus.Paused;
@@ -222,6 +245,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         if (_assignment is null)
         {
+            Finished();
             throw new InvalidOperationException($"trial {this.GetPrimaryKeyString()} does not exist");
         }
     }

@@ -16,6 +16,7 @@ public static class ControlPlaneExtensions
     public static ISiloBuilder AddTunerControlPlane(this ISiloBuilder silo, Action<ResourceSchedulerOptions>? configure = null)
     {
         silo.Services.AddValidatedOptions(configure);
+        silo.UseTrialSizedDirectoryCache();
         silo.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ResourceSchedulerOptions>>().Value);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());

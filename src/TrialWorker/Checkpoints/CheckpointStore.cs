@@ -18,6 +18,12 @@ public sealed class CheckpointStore(ICheckpointStore store)
         TracedAsync(assignment, iteration, async () =>
         {
             var directory = await store.SaveAsync(trainable, assignment.CheckpointRoot, iteration, cancellationToken);
+            if (assignment.SyncCheckpoints)
+            {
+                // durability: fsync. The checkpoint is on the disk before the trial grain counts it.
+                SyncToDisk(directory);
+            }
+
             await CommitCoreAsync(assignment, directory, iteration, elapsed);
         });
 
@@ -46,6 +52,16 @@ public sealed class CheckpointStore(ICheckpointStore store)
         {
             TunerTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("experiment", assignment.ExperimentId));
             TunerTelemetry.End(span);
+        }
+    }
+
+    /// <summary>Every file of the checkpoint written through to the disk (fsync).</summary>
+    private static void SyncToDisk(string directory)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            stream.Flush(flushToDisk: true);
         }
     }
 

@@ -14,6 +14,7 @@ public static class WorkerExtensions
     public static ISiloBuilder AddTunerWorker(this ISiloBuilder silo, Action<WorkerOptions>? configure = null)
     {
         silo.Services.AddValidatedOptions(configure);
+        silo.UseTrialSizedDirectoryCache();
         silo.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => TrainableRegistry.CreateDefault());

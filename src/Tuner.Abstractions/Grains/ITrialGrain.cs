@@ -52,9 +52,13 @@ public interface ITrialGrain : IGrainWithStringKey
     [Alias("Stop"), AlwaysInterleave]
     Task StopAsync(string reason);
 
-    /// <summary>A trial the experiment's stop ended goes back to PAUSED, for the resumed experiment to resume it.</summary>
+    /// <summary>
+    /// A trial the experiment's stop ended goes back to PAUSED, for the resumed experiment to resume it. An ended trial's
+    /// grain may have deactivated (finished trials do not stay in memory): it is made again from <paramref name="assignment"/>
+    /// (its latest run, from its latest checkpoint) with the failures it had.
+    /// </summary>
     [Alias("Reopen")]
-    Task ReopenAsync();
+    Task ReopenAsync(TrialAssignment assignment, int maxFailures, int failures);
 
     [Alias("Get"), AlwaysInterleave]
     Task<TrialInfo> GetAsync();

@@ -30,7 +30,9 @@ public sealed record TrialAssignment(
     [property: Id(12)] Grains.IExperimentGrain Experiment,
     [property: Id(13)] CustomTrainableSpec? Custom = null,
     [property: Id(14)] IReadOnlyList<int>? GpuDevices = null,
-    [property: Id(15)] string? TraceParent = null)
+    [property: Id(15)] string? TraceParent = null,
+    [property: Id(16)] bool ReportsAhead = false,
+    [property: Id(17)] bool SyncCheckpoints = false)
 {
     /// <summary>The trial grain's key: unique across experiments.</summary>
     public string TrialKey => TrialKeys.Of(ExperimentId, TrialId);

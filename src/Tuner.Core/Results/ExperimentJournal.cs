@@ -121,7 +121,54 @@ public static class ExperimentJournal
     /// <exception cref="InvalidDataException">The file does not start with the experiment's spec, or a line in the middle is not JSON.</exception>
     public static IReadOnlyList<JsonElement> Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var lines = ReadFrom(path, 0);
+        if (lines.Count == 0 || lines[0].GetProperty("event").GetString() != "start")
+        {
+            throw new InvalidDataException($"{path} does not start with the experiment's spec: it is not a Tuner journal, or was cut short before the experiment started");
+        }
+
+        return lines;
+    }
+
+    /// <summary>The journal's first line, the experiment's start (its id, start time and spec).</summary>
+    /// <exception cref="InvalidDataException">The file does not start with the experiment's spec.</exception>
+    public static JsonElement ReadStart(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        try
+        {
+            if (reader.ReadLine() is { } line)
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.TryGetProperty("event", out var e) && e.GetString() == "start")
+                {
+                    return doc.RootElement.Clone();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        throw new InvalidDataException($"{path} does not start with the experiment's spec: it is not a Tuner journal, or was cut short before the experiment started");
+    }
+
+    /// <summary>
+    /// The complete lines from byte <paramref name="offset"/> on (the tail after a snapshot), parsed; a torn last line is dropped
+    /// and cut from the file, as <see cref="Read"/> does.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A line in the middle is not JSON.</exception>
+    public static IReadOnlyList<JsonElement> ReadFrom(string path, long offset)
+    {
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            stream.Seek(offset, SeekOrigin.Begin);
+            bytes = new byte[stream.Length - offset];
+            stream.ReadExactly(bytes);
+        }
+
         var lines = new List<JsonElement>();
         var start = 0;
         var number = 0;
@@ -149,7 +196,7 @@ public static class ExperimentJournal
                 }
                 catch (JsonException ex)
                 {
-                    throw new InvalidDataException($"{path} line {number} is not JSON: {ex.Message}", ex);
+                    throw new InvalidDataException(offset == 0 ? $"{path} line {number} is not JSON: {ex.Message}" : $"{path} line {number} after byte {offset} is not JSON: {ex.Message}", ex);
                 }
             }
 
@@ -159,12 +206,7 @@ public static class ExperimentJournal
         if (start < bytes.Length)
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
-            file.SetLength(start);
-        }
-
-        if (lines.Count == 0 || lines[0].GetProperty("event").GetString() != "start")
-        {
-            throw new InvalidDataException($"{path} does not start with the experiment's spec: it is not a Tuner journal, or was cut short before the experiment started");
+            file.SetLength(offset + start);
         }
 
         return lines;

@@ -8,6 +8,12 @@ public static class JournalLine
 {
     public static void Write(TextWriter log, string kind, Action<Utf8JsonWriter> body)
     {
+        if (log is JournalWriter journal)
+        {
+            journal.WriteLine(kind, body);
+            return;
+        }
+
         using var stream = new MemoryStream(256);
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
         {

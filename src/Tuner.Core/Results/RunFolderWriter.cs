@@ -1,29 +1,46 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Tuner.Core.Experiments;
-using Tuner.Core.Space;
-using Tuner.Core.Spec;
 
 namespace Tuner.Core.Results;
 
 /// <summary>
-/// Writes an experiment's run folder the way Ray lays it out:
-/// <c>experiment.json</c>, and per trial <c>trials/&lt;id&gt;/params.json</c>, <c>result.jsonl</c>,
-/// <c>progress.csv</c> (and <c>error.txt</c> when it failed). Callers record in memory and return at
-/// once; a background loop writes what changed every <c>flushInterval</c>: results are appended,
-/// the other files replaced through a temporary file and a rename.
+/// Writes an experiment's run folder: <c>experiment.json</c> (the experiment with every trial's config, status,
+/// decisions and error), <c>journal.jsonl</c> (the write-ahead log), and one row per result in the run's
+/// <c>results.jsonl</c> and <c>progress.csv</c>, with the trial's id in each row. A trial's own folder,
+/// <c>trials/&lt;id&gt;</c>, holds only what is the trial's alone (checkpoints, TensorBoard events, embeddings), so a
+/// run of 100,000 cheap trials is a handful of files, not hundreds of thousands (Ray's per-trial files fill inode
+/// quotas at that scale). Callers record in memory and return at once; a background loop writes what changed
+/// every <c>flushInterval</c>: the journal first, then the rows, appended, and the snapshot the experiment handed
+/// over, if any, once the rows it covers are written.
 /// </summary>
 public sealed class RunFolderWriter : IAsyncDisposable
 {
+    public const string ResultsFileName = "results.jsonl";
+    public const string ProgressFileName = "progress.csv";
+
+    /// <summary>The columns every row of <c>progress.csv</c> starts with; the metrics follow, in the order first reported.</summary>
+    public const string ProgressHeader = "trial_id,training_iteration,time_total_s,timestamp";
+
     private readonly Lock _gate = new();
 
-    // One flush at a time: trial files are appended to, so two flushes must not write the same results.
+    // One flush at a time: rows are appended, so two flushes must not write the same ones.
     private readonly Lock _flushing = new();
-    private readonly Dictionary<string, TrialFiles> _trials = new(StringComparer.Ordinal);
-    private readonly HashSet<TrialFiles> _dirty = [];
-    private TextWriter? _journal;
+    private List<(string TrialId, TrialResult Result)> _pending = [];
+    private List<(string TrialId, TrialResult Result)> _spare = [];
+    private long _rowsAppended;
+    private long _rowsWritten;
+    private JournalWriter? _journal;
     private readonly FileStream _lock;
+    private readonly FileStream _results;
+    private readonly FileStream _progress;
+    private readonly List<string> _columns = [];
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly StringBuilder _csv = new(16 * 1024);
+    private readonly Utf8JsonWriter _json;
     private readonly Lock _journalFlush = new();
     private long _journalMark;
     private long _durableMark;
@@ -34,14 +51,31 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private ExperimentDocument? _document;
     private bool _documentDirty;
     private long _lastDocumentWrite;
+    private PendingSnapshot? _snapshot;
 
-    private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time)
+    private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time, Durability durability, long? keepResults)
     {
         Directory = directory;
         _time = time;
+        Durability = durability;
         _experimentInterval = TimeSpan.FromSeconds(1);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "trials"));
         _lock = Lock(directory) ?? throw new IOException($"{directory} is being written by another process (its {LockFileName} is held)");
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder });
+        _results = new FileStream(Path.Combine(directory, ResultsFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1);
+        _results.SetLength(Math.Min(_results.Length, keepResults ?? 0));
+        _results.Seek(0, SeekOrigin.End);
+        _progress = new FileStream(Path.Combine(directory, ProgressFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1);
+        if (_results.Length > 0)
+        {
+            // Restored from a snapshot: the rows it covers stay, and progress.csv is made again from them.
+            RewriteProgress();
+        }
+        else
+        {
+            _progress.SetLength(0);
+        }
+
         _loop = Task.Run(() => RunAsync(flushInterval));
     }
 
@@ -70,12 +104,27 @@ public sealed class RunFolderWriter : IAsyncDisposable
     /// <summary>The experiment's folder, <c>root/name</c> (or <c>root/name-2</c>, ... when that holds an earlier run).</summary>
     public string Directory { get; }
 
-    public static RunFolderWriter Create(string root, string experimentName, TimeSpan? flushInterval = null, TimeProvider? time = null)
+    /// <summary>How far a flush goes: to the operating system, or to the disk.</summary>
+    public Durability Durability { get; }
+
+    /// <summary>Results recorded so far (written or not): the count a snapshot taken now covers.</summary>
+    public long RowsAppended
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rowsAppended;
+            }
+        }
+    }
+
+    public static RunFolderWriter Create(string root, string experimentName, TimeSpan? flushInterval = null, TimeProvider? time = null, Durability durability = Durability.Os)
     {
         var directory = ChooseFolder(root, experimentName);
         try
         {
-            return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System);
+            return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System, durability, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -84,26 +133,13 @@ public sealed class RunFolderWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reopens the folder of an experiment being restored from its journal. The trials' result,
-    /// progress and decision files are removed: the restore records them again from the journal,
-    /// which is what counts (after a kill they may hold a little more than it does).
+    /// Reopens the folder of an experiment being restored from its journal. The rows after
+    /// <paramref name="keepResults"/> bytes of <c>results.jsonl</c> (all of them without a snapshot) are removed: the
+    /// restore records them again from the journal, which is what counts (after a kill the rows may hold a little more
+    /// than it does).
     /// </summary>
-    public static RunFolderWriter Open(string directory, TimeSpan? flushInterval = null, TimeProvider? time = null)
-    {
-        var trials = Path.Combine(directory, "trials");
-        if (System.IO.Directory.Exists(trials))
-        {
-            foreach (var trial in System.IO.Directory.EnumerateDirectories(trials))
-            {
-                foreach (var name in new[] { "result.jsonl", "progress.csv", "decisions.jsonl", "error.txt" })
-                {
-                    File.Delete(Path.Combine(trial, name));
-                }
-            }
-        }
-
-        return new RunFolderWriter(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System);
-    }
+    public static RunFolderWriter Open(string directory, TimeSpan? flushInterval = null, TimeProvider? time = null, Durability durability = Durability.Os, long? keepResults = null) =>
+        new(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System, durability, keepResults);
 
     /// <summary>An unused folder for the experiment: earlier runs are never overwritten.</summary>
     public static string ChooseFolder(string root, string experimentName)
@@ -119,58 +155,12 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
     public string TrialDirectory(string trialId) => Path.Combine(Directory, "trials", trialId);
 
-    public void TrialCreated(string trialId, TrialConfig config)
-    {
-        lock (_gate)
-        {
-            var files = new TrialFiles(trialId, config) { ParamsPending = true };
-            _trials[trialId] = files;
-            _dirty.Add(files);
-        }
-    }
-
-    /// <summary>A decision about the trial (pause, stop, resume, exploit), kept in its <c>decisions.jsonl</c>.</summary>
-    public void Decision(string trialId, TrialDecision decision)
-    {
-        lock (_gate)
-        {
-            var files = _trials[trialId];
-            files.Decisions.Add(decision);
-            _dirty.Add(files);
-        }
-    }
-
-    /// <summary>The trial goes on with another config (population-based training): its params.json is rewritten.</summary>
-    public void ConfigChanged(string trialId, TrialConfig config)
-    {
-        lock (_gate)
-        {
-            var files = _trials[trialId];
-            files.Config = config;
-            files.ParamsPending = true;
-            _dirty.Add(files);
-        }
-    }
-
     public void Append(string trialId, TrialResult result)
     {
         lock (_gate)
         {
-            var files = _trials[trialId];
-            files.Results.Add(result);
-            _dirty.Add(files);
-        }
-    }
-
-    /// <summary>The trial will report no more: flush it once more, then drop its results from memory.</summary>
-    public void TrialEnded(string trialId, string? error)
-    {
-        lock (_gate)
-        {
-            var files = _trials[trialId];
-            files.Ended = true;
-            files.Error = error;
-            _dirty.Add(files);
+            _pending.Add((trialId, result));
+            _rowsAppended++;
         }
     }
 
@@ -180,6 +170,19 @@ public sealed class RunFolderWriter : IAsyncDisposable
         {
             _document = document;
             _documentDirty = true;
+        }
+    }
+
+    /// <summary>
+    /// A snapshot of the experiment (<paramref name="body"/>, taken when <paramref name="rows"/> results were recorded and
+    /// the journal reached <paramref name="position"/>) to write once those rows are: <paramref name="write"/> gets the
+    /// length of <c>results.jsonl</c> they make, and writes the file. A newer one replaces one not yet written.
+    /// </summary>
+    public void QueueSnapshot(long rows, Action<long> write)
+    {
+        lock (_gate)
+        {
+            _snapshot = new PendingSnapshot(rows, write);
         }
     }
 
@@ -194,30 +197,57 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
     private void FlushLocked(bool force)
     {
-        // The journal first: the files below never get ahead of it.
+        // The journal first: the rows below never get ahead of it.
         FlushJournal();
-        TrialFiles[] dirty;
+        List<(string TrialId, TrialResult Result)> rows;
+        PendingSnapshot? snapshot;
         lock (_gate)
         {
-            dirty = [.. _dirty];
-            _dirty.Clear();
+            rows = _pending;
+            _pending = _spare;
+            _spare = rows;
+            snapshot = _snapshot;
+            _snapshot = null;
         }
 
-        for (var i = 0; i < dirty.Length; i++)
+        long? snapshotBytes = snapshot is { } s && s.Rows <= _rowsWritten ? _results.Length : null;
+        try
         {
-            try
+            if (rows.Count > 0)
             {
-                WriteTrial(dirty[i]);
+                snapshotBytes ??= WriteRows(rows, snapshot?.Rows - _rowsWritten);
+                _rowsWritten += rows.Count;
             }
-            catch
+        }
+        catch
+        {
+            // What was not written goes back in front, for the next flush to retry.
+            lock (_gate)
             {
-                // What was not written stays dirty, for the next flush to retry.
+                rows.AddRange(_pending);
+                (_pending, _spare) = (rows, []);
+                _snapshot ??= snapshot;
+            }
+
+            throw;
+        }
+        finally
+        {
+            rows.Clear();
+        }
+
+        if (snapshot is not null)
+        {
+            if (snapshotBytes is { } bytes)
+            {
+                snapshot.Write(bytes);
+            }
+            else
+            {
                 lock (_gate)
                 {
-                    _dirty.UnionWith(dirty[i..]);
+                    _snapshot ??= snapshot;
                 }
-
-                throw;
             }
         }
 
@@ -240,180 +270,179 @@ public sealed class RunFolderWriter : IAsyncDisposable
                 ResultJson.WriteExperiment(w, document);
             }
 
-            AtomicFile.Write(Path.Combine(Directory, "experiment.json"), buffer.ToArray());
+            AtomicFile.Write(Path.Combine(Directory, "experiment.json"), buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
             _lastDocumentWrite = _time.GetTimestamp();
         }
     }
 
-    /// <summary>Writes one trial's changed files; its pending state is cleared only once they are on disk.</summary>
-    private void WriteTrial(TrialFiles files)
+    /// <summary>
+    /// Appends <paramref name="rows"/> to results.jsonl and progress.csv; returns the length of results.jsonl after the
+    /// first <paramref name="upTo"/> of them, when that is asked. A metric appearing for the first time rewrites progress.csv, for its header.
+    /// </summary>
+    private long? WriteRows(List<(string TrialId, TrialResult Result)> rows, long? upTo)
     {
-        var directory = TrialDirectory(files.TrialId);
-        TrialResult[] results;
-        bool writeParams;
-        bool ended;
-        string? error;
-        TrialDecision[] decisions;
-        lock (_gate)
+        long? lengthAt = null;
+        var start = _results.Length;
+        _buffer.ResetWrittenCount();
+        var newColumns = false;
+        for (var i = 0; i < rows.Count; i++)
         {
-            decisions = files.Decisions.Count != files.DecisionsWritten ? [.. files.Decisions] : [];
-            results = [.. files.Results];
-            writeParams = files.ParamsPending;
-            ended = files.Ended;
-            error = files.Error;
-        }
-
-        System.IO.Directory.CreateDirectory(directory);
-        if (writeParams)
-        {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ResultJson.Encoder }))
+            var (trialId, result) = rows[i];
+            _json.Reset(_buffer);
+            ResultJson.WriteResult(_json, trialId, result);
+            _json.Flush();
+            _buffer.Write("\n"u8);
+            if (upTo == i + 1)
             {
-                SpecWriter.WriteConfig(w, files.Config);
+                lengthAt = start + _buffer.WrittenCount;
             }
 
-            AtomicFile.Write(Path.Combine(directory, "params.json"), buffer.ToArray());
-        }
-
-        if (results.Length > 0)
-        {
-            // Appended, not rewritten: a trial's files grow by what it reported since the last flush.
-            // Only a metric appearing for the first time rewrites progress.csv, for its header.
-            var jsonl = Path.Combine(directory, "result.jsonl");
-            var csv = Path.Combine(directory, "progress.csv");
-            var columns = files.Columns;
-            var newColumns = results.SelectMany(r => r.Metrics.Keys).Where(k => !columns.Contains(k)).Distinct(StringComparer.Ordinal).ToList();
-            AppendBytes(jsonl, Jsonl(files.TrialId, results));
-            if (newColumns.Count > 0 || !File.Exists(csv))
+            foreach (var name in result.Metrics.Keys)
             {
-                columns = [.. columns, .. newColumns];
-                AtomicFile.Write(csv, Csv(files.TrialId, ReadResults(jsonl).ToArray(), columns, header: true));
-            }
-            else
-            {
-                AppendBytes(csv, Encoding.UTF8.GetBytes(Csv(files.TrialId, results, columns, header: false)));
-            }
-
-            files.Columns = columns;
-        }
-
-        if (decisions.Length > 0)
-        {
-            using var buffer = new MemoryStream();
-            foreach (var decision in decisions)
-            {
-                using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+                if (_known.Add(name))
                 {
-                    ResultJson.WriteDecision(w, decision);
-                }
-
-                buffer.WriteByte((byte)'\n');
-            }
-
-            AtomicFile.Write(Path.Combine(directory, "decisions.jsonl"), buffer.ToArray());
-        }
-
-        if (ended && error is not null)
-        {
-            AtomicFile.Write(Path.Combine(directory, "error.txt"), error + Environment.NewLine);
-        }
-
-        lock (_gate)
-        {
-            files.ParamsPending &= !writeParams;
-            files.DecisionsWritten = Math.Max(files.DecisionsWritten, decisions.Length);
-            // Written: they leave memory (results recorded meanwhile stay for the next flush).
-            files.Results.RemoveRange(0, results.Length);
-        }
-    }
-
-    private static byte[] Jsonl(string trialId, TrialResult[] results)
-    {
-        using var buffer = new MemoryStream(results.Length * 128);
-        foreach (var result in results)
-        {
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
-            {
-                ResultJson.WriteResult(w, trialId, result);
-            }
-
-            buffer.WriteByte((byte)'\n');
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static string Csv(string trialId, TrialResult[] results, IReadOnlyList<string> columns, bool header)
-    {
-        var sb = new StringBuilder(results.Length * 96);
-        if (header)
-        {
-            sb.Append("training_iteration,time_total_s,timestamp,trial_id");
-            foreach (var column in columns)
-            {
-                sb.Append(',').Append(CsvField(column));
-            }
-
-            sb.Append('\n');
-        }
-
-        foreach (var result in results)
-        {
-            sb.Append(result.TrainingIteration.ToString(CultureInfo.InvariantCulture)).Append(',')
-              .Append(result.TimeTotalS.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-              .Append(result.Timestamp.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-              .Append(CsvField(trialId));
-            foreach (var column in columns)
-            {
-                sb.Append(',');
-                if (result.Metrics.TryGetValue(column, out var v))
-                {
-                    sb.Append(v.ToString("R", CultureInfo.InvariantCulture));
+                    _columns.Add(name);
+                    newColumns = true;
                 }
             }
-
-            sb.Append('\n');
         }
 
-        return sb.ToString();
+        _results.Write(_buffer.WrittenSpan);
+        Sync(_results);
+        if (newColumns || _progress.Length == 0)
+        {
+            RewriteProgress();
+        }
+        else
+        {
+            _csv.Clear();
+            foreach (var (trialId, result) in rows)
+            {
+                AppendCsv(_csv, trialId, result);
+            }
+
+            _progress.Write(Encoding.UTF8.GetBytes(_csv.ToString()));
+            Sync(_progress);
+        }
+
+        return lengthAt;
+    }
+
+    /// <summary>progress.csv made again from results.jsonl, with every metric column known.</summary>
+    private void RewriteProgress()
+    {
+        var rows = ReadAll(Path.Combine(Directory, ResultsFileName));
+        foreach (var (_, result) in rows)
+        {
+            foreach (var name in result.Metrics.Keys)
+            {
+                if (_known.Add(name))
+                {
+                    _columns.Add(name);
+                }
+            }
+        }
+
+        var csv = new StringBuilder(ProgressHeader);
+        foreach (var column in _columns)
+        {
+            csv.Append(',').Append(CsvField(column));
+        }
+
+        csv.Append('\n');
+        foreach (var (trialId, result) in rows)
+        {
+            AppendCsv(csv, trialId, result);
+        }
+
+        _progress.SetLength(0);
+        _progress.Seek(0, SeekOrigin.Begin);
+        _progress.Write(Encoding.UTF8.GetBytes(csv.ToString()));
+        Sync(_progress);
+    }
+
+    private void AppendCsv(StringBuilder sb, string trialId, TrialResult result)
+    {
+        sb.Append(CsvField(trialId)).Append(',')
+          .Append(result.TrainingIteration.ToString(CultureInfo.InvariantCulture)).Append(',')
+          .Append(result.TimeTotalS.ToString("R", CultureInfo.InvariantCulture)).Append(',')
+          .Append(result.Timestamp.ToString("R", CultureInfo.InvariantCulture));
+        foreach (var column in _columns)
+        {
+            sb.Append(',');
+            if (result.Metrics.TryGetValue(column, out var v))
+            {
+                sb.Append(v.ToString("R", CultureInfo.InvariantCulture));
+            }
+        }
+
+        sb.Append('\n');
+    }
+
+    private void Sync(FileStream stream)
+    {
+        if (Durability == Durability.Fsync)
+        {
+            stream.Flush(flushToDisk: true);
+        }
     }
 
     private static string CsvField(string value) =>
         value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
-    private static void AppendBytes(string path, byte[] bytes)
+    /// <summary>Every row of a run's <c>results.jsonl</c> (or any file of result lines), in order; a last line cut short (a crash while it was appended) is left out.</summary>
+    public static List<(string TrialId, TrialResult Result)> ReadAll(string path)
     {
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        stream.Write(bytes);
-    }
-
-    /// <summary>The results in a <c>result.jsonl</c>; a last line cut short (a crash while it was appended) is left out.</summary>
-    public static List<TrialResult> ReadResults(string path)
-    {
-        var list = new List<TrialResult>();
+        var list = new List<(string, TrialResult)>();
         if (!File.Exists(path))
         {
             return list;
         }
 
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
         {
-            JsonDocument doc;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
             try
             {
-                doc = JsonDocument.Parse(line);
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                list.Add((root.TryGetProperty("trial_id", out var id) ? id.GetString() ?? string.Empty : string.Empty, ResultJson.ReadResult(root)));
             }
             catch (JsonException)
             {
                 break;
             }
-
-            list.Add(ResultJson.ReadResult(doc.RootElement));
-            doc.Dispose();
         }
 
         return list;
     }
+
+    /// <summary>The results a run folder holds, by trial, each trial's in order.</summary>
+    public static Dictionary<string, List<TrialResult>> ReadByTrial(string runDirectory)
+    {
+        var byTrial = new Dictionary<string, List<TrialResult>>(StringComparer.Ordinal);
+        foreach (var (trialId, result) in ReadAll(Path.Combine(runDirectory, ResultsFileName)))
+        {
+            if (!byTrial.TryGetValue(trialId, out var list))
+            {
+                byTrial[trialId] = list = [];
+            }
+
+            list.Add(result);
+        }
+
+        return byTrial;
+    }
+
+    /// <summary>One trial's results in a run folder, in order.</summary>
+    public static List<TrialResult> ReadResults(string runDirectory, string trialId) =>
+        ReadByTrial(runDirectory).GetValueOrDefault(trialId) ?? [];
 
     private async Task RunAsync(TimeSpan interval)
     {
@@ -441,9 +470,9 @@ public sealed class RunFolderWriter : IAsyncDisposable
     /// The experiment's journal (<paramref name="fileName"/>), appended to: written by the caller, flushed
     /// before every flush of the other files and closed with the folder. Safe to write from any thread.
     /// </summary>
-    public TextWriter OpenJournal(string fileName)
+    public JournalWriter OpenJournal(string fileName)
     {
-        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(Directory, fileName), append: true, new UTF8Encoding(false)));
+        var log = new JournalWriter(Path.Combine(Directory, fileName));
         _journal = log;
         return log;
     }
@@ -451,7 +480,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     /// <summary>The caller's position of what it has written to the journal so far (its last event's).</summary>
     public void MarkJournal(long mark) => Volatile.Write(ref _journalMark, mark);
 
-    /// <summary>The last mark whose lines are known to be written out (they survive the process being killed).</summary>
+    /// <summary>The last mark whose lines are known to be written out (they survive the process being killed; with fsync, a power loss).</summary>
     public long DurableMark => Volatile.Read(ref _durableMark);
 
     /// <summary>Writes out the journal's buffered lines now and returns the mark they reach.</summary>
@@ -460,7 +489,15 @@ public sealed class RunFolderWriter : IAsyncDisposable
         lock (_journalFlush)
         {
             var mark = Volatile.Read(ref _journalMark);
-            _journal?.Flush();
+            if (Durability == Durability.Fsync)
+            {
+                _journal?.Sync();
+            }
+            else
+            {
+                _journal?.Flush();
+            }
+
             Volatile.Write(ref _durableMark, mark);
             return mark;
         }
@@ -477,6 +514,9 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
         finally
         {
+            await _results.DisposeAsync().ConfigureAwait(false);
+            await _progress.DisposeAsync().ConfigureAwait(false);
+            await _json.DisposeAsync().ConfigureAwait(false);
             await _lock.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -497,26 +537,15 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
-    private sealed class TrialFiles(string trialId, TrialConfig config)
-    {
-        public string TrialId { get; } = trialId;
+    private sealed record PendingSnapshot(long Rows, Action<long> Write);
+}
 
-        public TrialConfig Config { get; set; } = config;
+/// <summary>How far the run folder's writes go before they count as done (<c>durability</c> in the spec).</summary>
+public enum Durability
+{
+    /// <summary>Handed to the operating system every flush: they survive the process being killed, not the machine losing power. The default.</summary>
+    Os,
 
-        /// <summary>Results recorded and not yet written.</summary>
-        public List<TrialResult> Results { get; } = [];
-
-        /// <summary>The metric columns of progress.csv, in order.</summary>
-        public List<string> Columns { get; set; } = [];
-
-        public bool ParamsPending { get; set; }
-
-        public List<TrialDecision> Decisions { get; } = [];
-
-        public int DecisionsWritten { get; set; }
-
-        public bool Ended { get; set; }
-
-        public string? Error { get; set; }
-    }
+    /// <summary>Also written to the disk (fsync) every flush, checkpoints too: they survive a power loss, at the cost measured in the README.</summary>
+    Fsync,
 }

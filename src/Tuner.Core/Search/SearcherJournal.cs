@@ -19,11 +19,61 @@ public sealed class SearcherJournal : ISearcher
 {
     private readonly ISearcher _inner;
     private readonly TextWriter? _log;
+    private readonly List<int> _ops;
 
     public SearcherJournal(ISearcher inner, TextWriter? log)
+        : this(inner, log, [])
+    {
+    }
+
+    private SearcherJournal(ISearcher inner, TextWriter? log, List<int> ops)
     {
         _inner = inner;
         _log = log;
+        _ops = ops;
+    }
+
+    /// <summary>
+    /// The calls so far in order, one number each: a trial's index (t00012 is 12) for its suggestion, minus it for its
+    /// completion. With the trial table they are all a snapshot needs to rebuild a searcher that does not learn from
+    /// intermediate results (<see cref="Rebuild"/>): four bytes a trial, not a journal line.
+    /// </summary>
+    public IReadOnlyList<int> Ops => _ops;
+
+    /// <summary>Whether <see cref="Ops"/> and the trial table say all the searcher was told (BOHB also learns from every result).</summary>
+    public bool CanSnapshot => !_inner.LearnsFromResults;
+
+    private static int IndexOf(string trialId) => int.Parse(trialId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string IdOf(int index) => $"t{index:D5}";
+
+    /// <summary>
+    /// A new searcher of <paramref name="spec"/> given the calls <paramref name="ops"/> records: each suggestion must come out
+    /// as the trial table has it (<paramref name="trial"/> gives a trial's config, last metrics and whether it failed).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A suggestion differs from the recorded config (the spec or the searcher changed).</exception>
+    public static SearcherJournal Rebuild(ExperimentSpec spec, IReadOnlyList<int> ops, Func<string, (TrialConfig Config, IReadOnlyDictionary<string, double>? LastMetrics, bool Failed)> trial, TextWriter? log)
+    {
+        var inner = SearcherFactory.Create(spec);
+        foreach (var op in ops)
+        {
+            var trialId = IdOf(Math.Abs(op));
+            var (recorded, metrics, failed) = trial(trialId);
+            if (op > 0)
+            {
+                if (!inner.TrySuggest(trialId, out var config) || Json(config) != Json(recorded))
+                {
+                    throw new InvalidDataException($"snapshot: trial {trialId} was suggested {Json(recorded)}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Json(config))}; the spec or the searcher changed since it was written");
+                }
+            }
+            else
+            {
+                // As the journal's complete line carries them: finite metrics only.
+                inner.OnTrialComplete(trialId, metrics?.Where(m => double.IsFinite(m.Value)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal), failed);
+            }
+        }
+
+        return new SearcherJournal(inner, log, [.. ops]);
     }
 
     public bool IsExhausted => _inner.IsExhausted;
@@ -38,6 +88,7 @@ public sealed class SearcherJournal : ISearcher
         }
 
         var suggested = config;
+        _ops.Add(IndexOf(trialId));
         Write("suggest", trialId, w =>
         {
             w.WritePropertyName("config");
@@ -65,6 +116,7 @@ public sealed class SearcherJournal : ISearcher
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {
         _inner.OnTrialComplete(trialId, lastMetrics, failed);
+        _ops.Add(-IndexOf(trialId));
         Write("complete", trialId, w =>
         {
             w.WriteBoolean("failed", failed);
@@ -82,9 +134,14 @@ public sealed class SearcherJournal : ISearcher
     /// <paramref name="lines"/> describe; new events go to <paramref name="log"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">A line is not a journal event, or a replayed suggestion differs from the recorded one (the spec or the searcher changed).</exception>
-    public static SearcherJournal Restore(ExperimentSpec spec, IEnumerable<string> lines, TextWriter? log)
+    public static SearcherJournal Restore(ExperimentSpec spec, IEnumerable<string> lines, TextWriter? log) =>
+        Continue(new SearcherJournal(SearcherFactory.Create(spec), null), lines, log);
+
+    /// <summary><paramref name="from"/> (a new or rebuilt searcher) told the journal's <paramref name="lines"/>, checked as <see cref="Restore"/> does; new events go to <paramref name="log"/>.</summary>
+    public static SearcherJournal Continue(SearcherJournal from, IEnumerable<string> lines, TextWriter? log)
     {
-        var inner = SearcherFactory.Create(spec);
+        var inner = from._inner;
+        var ops = from._ops;
         var number = 0;
         foreach (var line in lines)
         {
@@ -113,17 +170,20 @@ public sealed class SearcherJournal : ISearcher
                         throw new InvalidDataException($"searcher journal line {number}: trial {trialId} was suggested {recorded}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Json(config))}; the spec or the searcher changed since it was written");
                     }
 
+                    ops.Add(IndexOf(trialId));
+
                     break;
                 case "result":
                     inner.OnTrialResult(trialId, new TrialResult(e.GetProperty("training_iteration").GetInt64(), e.GetProperty("time_total_s").GetDouble(), 0, Metrics(e)!));
                     break;
                 case "complete":
                     inner.OnTrialComplete(trialId, Metrics(e), e.GetProperty("failed").GetBoolean());
+                    ops.Add(-IndexOf(trialId));
                     break;
             }
         }
 
-        return new SearcherJournal(inner, log);
+        return new SearcherJournal(inner, log, ops);
     }
 
     private static Dictionary<string, double>? Metrics(JsonElement e) =>

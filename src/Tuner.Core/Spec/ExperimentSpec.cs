@@ -38,6 +38,13 @@ public sealed record ExperimentSpec
 
     public int MaxConcurrent { get; init; } = 1;
 
+    /// <summary>
+    /// How far the journal, the result rows and the checkpoints are written before they count: <c>os</c> (the default)
+    /// hands them to the operating system (they survive the process being killed); <c>fsync</c> also waits for the
+    /// disk (they survive a power loss).
+    /// </summary>
+    public Results.Durability Durability { get; init; } = Results.Durability.Os;
+
     public SearchSpec Search { get; init; } = new();
 
     public SchedulerSpec Scheduler { get; init; } = new();

@@ -13,7 +13,7 @@ namespace Tuner.Core.Spec;
 public sealed partial class SpecParser
 {
     private static readonly string[] TopLevelKeys =
-        ["name", "trainable", "params", "metric", "mode", "samples", "max_concurrent", "search", "scheduler", "stop", "resources", "failure", "checkpoint", "loggers", "space"];
+        ["name", "trainable", "params", "metric", "mode", "samples", "max_concurrent", "search", "scheduler", "stop", "resources", "failure", "checkpoint", "loggers", "durability", "space"];
 
     private static readonly string[] Primitives =
         ["uniform", "quniform", "loguniform", "qloguniform", "normal", "randint", "qrandint", "lograndint", "choice", "grid"];
@@ -181,6 +181,7 @@ public sealed partial class SpecParser
                     Experiment = String(m, "loggers.mlflow.experiment"),
                 }),
             }) ?? defaults.Loggers,
+            Durability = Enum(fields, "durability", ["os", "fsync"]) is { } durability ? (durability == "fsync" ? Results.Durability.Fsync : Results.Durability.Os) : defaults.Durability,
             Space = fields.TryGetValue("space", out var s) ? ParseSpace(s) : [],
         };
     }

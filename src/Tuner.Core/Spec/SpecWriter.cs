@@ -69,6 +69,10 @@ public static class SpecWriter
         w.WriteString("mode", spec.Mode == OptimizationMode.Min ? "min" : "max");
         w.WriteNumber("samples", spec.Samples);
         w.WriteNumber("max_concurrent", spec.MaxConcurrent);
+        if (spec.Durability != Results.Durability.Os)
+        {
+            w.WriteString("durability", "fsync");
+        }
         w.WriteStartObject("search");
         w.WriteString("algorithm", spec.Search.Algorithm);
         w.WriteNumber("seed", spec.Search.Seed);

@@ -61,6 +61,9 @@ public static class TunerTelemetry
     }
 
     /// <summary>The gauges of one experiment, created on first use; they live as long as the process.</summary>
+    /// <summary>The gauges of an experiment, if it has any.</summary>
+    public static ExperimentGauges? GaugesOf(string experimentId) => Experiments.GetValueOrDefault(experimentId);
+
     public static ExperimentGauges Experiment(string experimentId, string metric, bool minimize) =>
         Experiments.GetOrAdd(experimentId, id => new ExperimentGauges(id, metric, minimize));
 
@@ -226,7 +229,8 @@ public sealed record GpuSample(string Worker, int Device, double Utilization, do
 public sealed class ExperimentGauges(string id, string metric, bool minimize)
 {
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (double Value, long Iteration)> _latest = new(StringComparer.Ordinal);
+    // Written by the experiment grain, read when metrics are collected: a plain dictionary under a lock (the writer is one thread).
+    private readonly Dictionary<string, (double Value, long Iteration)> _latest = new(StringComparer.Ordinal);
     private double _best = double.NaN;
 
     public string Id { get; } = id;
@@ -250,7 +254,17 @@ public sealed class ExperimentGauges(string id, string metric, bool minimize)
     /// <summary>A trial's latest value of the metric (NaN is kept as its latest, never as the best).</summary>
     public void SetLatest(string trialId, double value, long iteration)
     {
-        _latest[trialId] = (value, iteration);
+        lock (_latest)
+        {
+            _latest[trialId] = (value, iteration);
+        }
+
+        OfferBest(value);
+    }
+
+    /// <summary>A value that becomes the best if it beats it (NaN never does).</summary>
+    public void OfferBest(double value)
+    {
         var best = Volatile.Read(ref _best);
         if (!double.IsNaN(value) && (double.IsNaN(best) || (Minimize ? value < best : value > best)))
         {
@@ -258,7 +272,34 @@ public sealed class ExperimentGauges(string id, string metric, bool minimize)
         }
     }
 
+    /// <summary>The trial ended: it leaves the per-trial gauges (they hold running and paused trials, so they do not grow with finished ones).</summary>
+    public void TrialEnded(string trialId)
+    {
+        lock (_latest)
+        {
+            _latest.Remove(trialId);
+        }
+    }
+
+    /// <summary>Trials the per-trial gauges hold now.</summary>
+    public int TrialsHeld
+    {
+        get
+        {
+            lock (_latest)
+            {
+                return _latest.Count;
+            }
+        }
+    }
+
     public IEnumerable<KeyValuePair<string, long>> Counts() => _counts;
 
-    public IEnumerable<KeyValuePair<string, (double Value, long Iteration)>> Latest() => _latest;
+    public IEnumerable<KeyValuePair<string, (double Value, long Iteration)>> Latest()
+    {
+        lock (_latest)
+        {
+            return [.. _latest];
+        }
+    }
 }

@@ -10,11 +10,11 @@ internal static class CheckpointCopy
     /// Copies the donor's latest checkpoint into <paramref name="root"/> (the trial's own checkpoint folder,
     /// emptied first), so that the donor's pruning never removes it. Null when the donor has none.
     /// </summary>
-    public static async Task<CheckpointRef?> FromAsync(ITrialGrain donor, string root)
+    public static async Task<CheckpointRef?> FromAsync(Func<Task<CheckpointRef?>> donorLatest, string root)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            if ((await donor.GetAsync()).Checkpoint is not { } latest)
+            if (await donorLatest() is not { } latest)
             {
                 return null;
             }

@@ -65,6 +65,7 @@ public sealed class ExperimentGrain(
     {
         _controller = controller;
         _directory = directory;
+        _events.JournalPath = Path.Combine(directory, ExperimentJournal.FileName);
         _totalTrials = VariantGenerator.CountTrials(controller.Spec);
         _telemetry!.AttachGauges(controller);
         _dispatcher = new TrialDispatcher(
@@ -88,7 +89,7 @@ public sealed class ExperimentGrain(
         }
 
         // The folder first: if it cannot be made, the grain stays unstarted and the caller sees why.
-        var writer = RunFolderWriter.Create(submission.OutputRoot, spec.Name);
+        var writer = RunFolderWriter.Create(submission.OutputRoot, spec.Name, durability: spec.Durability);
         var outputs = NewOutputs(spec);
         outputs.Writer = writer;
         outputs.Journal = writer.OpenJournal(ExperimentJournal.FileName);
@@ -242,6 +243,11 @@ public sealed class ExperimentGrain(
     public async Task<TrialInfo> GetTrialAsync(string trialId)
     {
         var trial = Controller.TryGetTrial(trialId, out var found) ? found : throw NoSuchTrial(trialId);
+        if (trial.Status.IsFinal())
+        {
+            // An ended trial's grain has left memory: its record here tells all there is.
+            return new TrialInfo(Id, trialId, trial.Status, trial.Config, trial.Iteration, trial.LastResult, _dispatcher!.LatestCheckpoint(trial), trial.Failures, null, trial.Reason);
+        }
 
         // Results come here, not to the trial grain: the latest is the experiment's to tell.
         return (await Trial(trialId).GetAsync()) with { LastIteration = trial.Iteration, LastResult = trial.LastResult };
@@ -389,7 +395,11 @@ public sealed class ExperimentGrain(
 
     private void UpdateDocument() => _outputs!.UpdateDocument(Controller);
 
-    private void UpdateDocumentIfDue() => _outputs!.UpdateDocument(Controller, force: false);
+    private void UpdateDocumentIfDue()
+    {
+        _outputs!.UpdateDocument(Controller, force: false);
+        _outputs.MaybeSnapshot(Controller);
+    }
 
     private ExperimentSnapshot Snapshot(int maxRows) =>
         ExperimentSnapshots.Of(Id, _controller ?? throw new InvalidOperationException($"experiment {Id} has not been started"), _published, _directory, _totalTrials, time.GetElapsedTime(_startTimestamp).TotalSeconds, maxRows);

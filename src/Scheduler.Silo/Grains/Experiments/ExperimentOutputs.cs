@@ -17,11 +17,16 @@ namespace Tuner.Scheduler.Grains.Experiments;
 internal sealed partial class ExperimentOutputs(string experimentId, ExperimentEventLog events, ExperimentTelemetry telemetry, TimeProvider time, ILogger logger) : IExperimentListener
 {
     private long _lastDocumentUpdate;
+    private long _lastSnapshotPosition;
+    private long _lastSnapshotTime;
+
+    /// <summary>The fewest events between two journal snapshots; more in larger experiments (see <see cref="MaybeSnapshot"/>).</summary>
+    public const int SnapshotEvery = 50_000;
 
     public RunFolderWriter? Writer { get; set; }
 
     /// <summary>The journal, appended to; null once the folder is closed (or for an experiment only read).</summary>
-    public TextWriter? Journal { get; set; }
+    public JournalWriter? Journal { get; set; }
 
     public ResultSinks? Sinks { get; set; }
 
@@ -32,6 +37,11 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
     {
         if (!replayed && Journal is not null)
         {
+            if (e.Position % ExperimentEventLog.IndexEvery == 0)
+            {
+                events.Indexed(e.Position, Journal.Length);
+            }
+
             ExperimentJournal.WriteEvent(Journal, e);
             Writer!.MarkJournal(e.Position);
         }
@@ -40,12 +50,10 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
         switch (e.Kind)
         {
             case ExperimentEventKind.TrialCreated:
-                Writer?.TrialCreated(id, e.Config!);
                 Sinks?.TrialCreated(id, e.Config!, e.Time);
                 break;
             case ExperimentEventKind.TrialStatus when e.TrialStatus!.Value.IsFinal():
                 var status = e.TrialStatus.Value;
-                Writer?.TrialEnded(id, status == TrialStatus.Error ? e.Message : null);
                 if (!replayed)
                 {
                     Sinks?.TrialEnded(id, status, e.Time);
@@ -66,12 +74,6 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
                     Sinks?.Result(id, e.Result!);
                 }
 
-                break;
-            case ExperimentEventKind.Decision:
-                Writer?.Decision(id, new TrialDecision(trial!.Iteration, e.Action!, e.Message ?? ""));
-                break;
-            case ExperimentEventKind.ConfigChanged:
-                Writer?.ConfigChanged(id, e.Config!);
                 break;
         }
 
@@ -98,10 +100,14 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
         Sinks.ExperimentStarted(spec, directory, at, resumed);
     }
 
-    /// <summary><c>experiment.json</c> written again (at most once a second unless <paramref name="force"/>), the journal flushed with it.</summary>
+    /// <summary>
+    /// <c>experiment.json</c> written again, the journal flushed with it: unless <paramref name="force"/>, at most once a second,
+    /// and once per second per 10,000 trials in larger experiments (it lists every trial, so its cost grows with them; the
+    /// rows and the journal are written as results come).
+    /// </summary>
     public void UpdateDocument(ExperimentController controller, bool force = true)
     {
-        if (!force && time.GetElapsedTime(_lastDocumentUpdate) < TimeSpan.FromSeconds(1))
+        if (!force && time.GetElapsedTime(_lastDocumentUpdate) < TimeSpan.FromSeconds(Math.Max(1, controller.Trials.Count / 10_000.0)))
         {
             return;
         }
@@ -112,6 +118,44 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
             Journal?.Flush();
             writer.UpdateExperiment(controller.Document(experimentId));
         }
+    }
+
+    /// <summary>
+    /// A journal snapshot (<see cref="JournalSnapshot"/>) when enough has happened since the last: at least
+    /// <see cref="SnapshotEvery"/> events and three per trial the experiment has (a snapshot's cost grows with the trial
+    /// table, a restore's with the tail after it), and ten seconds. Taken here, between calls, written by the run folder's
+    /// writer once the rows it covers are on disk. Experiments whose searcher or scheduler a snapshot cannot hold restore from
+    /// the whole journal.
+    /// </summary>
+    public void MaybeSnapshot(ExperimentController controller)
+    {
+        var position = controller.NextPosition - 1;
+        if (Writer is not { } writer || Journal is not { } journal
+            || position - _lastSnapshotPosition < Math.Max(SnapshotEvery, 3L * controller.Trials.Count)
+            || time.GetElapsedTime(_lastSnapshotTime) < TimeSpan.FromSeconds(10)
+            || !controller.CanSnapshot)
+        {
+            return;
+        }
+
+        _lastSnapshotPosition = position;
+        _lastSnapshotTime = time.GetTimestamp();
+        var body = controller.SnapshotBody();
+        var journalBytes = journal.Length;
+        var directory = writer.Directory;
+        var fsync = writer.Durability == Durability.Fsync;
+        writer.QueueSnapshot(writer.RowsAppended, resultsBytes =>
+        {
+            try
+            {
+                JournalSnapshot.Write(directory, new JournalSnapshot.Header(position, journalBytes, resultsBytes), body, fsync);
+            }
+            catch (IOException ex)
+            {
+                // The journal is whole without it: a restore replays more of it.
+                LogSnapshotFailed(logger, experimentId, ex);
+            }
+        });
     }
 
     /// <summary>
@@ -172,6 +216,9 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
             ExperimentJournal.WriteInterrupted(Journal, trials, paused);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: a journal snapshot could not be written")]
+    private static partial void LogSnapshotFailed(ILogger logger, string experimentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {ExperimentId}: trial {TrialId} ended in ERROR: {Error}")]
     private static partial void LogTrialError(ILogger logger, string experimentId, string trialId, string? error);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Experiments.Control;
 using Tuner.Core.Results;
@@ -21,8 +22,9 @@ internal static class ExperimentRestorer
         Func<ExperimentSpec, ExperimentOutputs> outputsFor,
         TimeProvider time)
     {
-        var lines = ExperimentJournal.Read(Path.Combine(directory, ExperimentJournal.FileName));
-        var (journalId, _, spec) = ExperimentReplay.ReadStart(lines);
+        var path = Path.Combine(directory, ExperimentJournal.FileName);
+        var start = ExperimentJournal.ReadStart(path);
+        var (journalId, _, spec) = ExperimentReplay.ReadStart([start]);
         if (journalId != experimentId)
         {
             throw new TunerRequestException(RequestFailure.FailedPrecondition, $"the journal in {directory} is experiment {journalId}'s, not {experimentId}'s");
@@ -40,12 +42,28 @@ internal static class ExperimentRestorer
         }
 
         var outputs = outputsFor(spec);
-        if (!ExperimentReplay.EndedForGood(lines))
+
+        // The newest whole snapshot, and the journal's tail after it; without one, the whole journal.
+        var snapshot = JournalSnapshot.Newest(directory, new FileInfo(path).Length);
+        using var body = snapshot?.Body;
+        var lines = snapshot is { } s ? ExperimentJournal.ReadFrom(path, s.Header.JournalBytes) : ExperimentJournal.Read(path);
+        var endedForGood = snapshot is { } taken
+            ? EndedForGood(taken.Body.RootElement.GetProperty("controller").GetProperty("status").GetString(), lines)
+            : ExperimentReplay.EndedForGood(lines);
+        if (!endedForGood)
         {
-            outputs.Writer = RunFolderWriter.Open(directory);
+            outputs.Writer = RunFolderWriter.Open(directory, durability: spec.Durability, keepResults: snapshot?.Header.ResultsBytes);
             outputs.Journal = outputs.Writer.OpenJournal(ExperimentJournal.FileName);
         }
 
-        return (ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal), outputs);
+        var replay = snapshot is { } from
+            ? ExperimentReplay.FromSnapshot(spec, from.Body.RootElement, lines, outputs, time, outputs.Journal)
+            : ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal);
+        return (replay, outputs);
     }
+
+    /// <summary>Whether the experiment's last status, the snapshot's unless the tail changes it, is completed or failed.</summary>
+    private static bool EndedForGood(string? snapshotStatus, IReadOnlyList<JsonElement> tail) =>
+        ExperimentReplay.EndedForGood(tail)
+        || (snapshotStatus is "completed" or "failed" && !tail.Any(l => l.GetProperty("event").GetString() == "experiment" && l.TryGetProperty("experiment_status", out _)));
 }

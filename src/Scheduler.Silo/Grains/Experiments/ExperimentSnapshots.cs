@@ -13,9 +13,12 @@ internal static class ExperimentSnapshots
     {
         var spec = controller.Spec;
         var best = controller.Best();
-        var rows = controller.Trials
-            .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, TrialStatus.Pending => 2, _ => 3 })
-            .ThenByDescending(t => t.Status.IsFinal() ? t.Index : -t.Index)
+        // The open trials (few) first, then the newest ended ones: no pass over every trial for a page of rows.
+        var open = controller.Open
+            .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, _ => 2 })
+            .ThenBy(t => t.Index);
+        var ended = Enumerable.Range(0, controller.Trials.Count).Select(i => controller.Trials[controller.Trials.Count - 1 - i]).Where(t => t.Status.IsFinal());
+        var rows = open.Concat(ended)
             .Take(Math.Max(maxRows, 0))
             .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList(), t.Worker))
             .ToList();

@@ -37,7 +37,14 @@ internal sealed class ExperimentTelemetry(string experimentId, ExperimentSpec sp
         {
             if (trial.LastMetric is { } value)
             {
-                gauges.SetLatest(trial.TrialId, value, trial.Iteration);
+                if (trial.Status.IsFinal())
+                {
+                    gauges.OfferBest(value);
+                }
+                else
+                {
+                    gauges.SetLatest(trial.TrialId, value, trial.Iteration);
+                }
             }
         }
     }
@@ -112,6 +119,8 @@ internal sealed class ExperimentTelemetry(string experimentId, ExperimentSpec sp
                 _gauges?.SetCount(status.ToWire(), Count(status, +1));
                 if (status.IsFinal())
                 {
+                    // The per-trial gauges cover live trials only: an ended trial's last value is in experiment.json and the best gauge.
+                    _gauges?.TrialEnded(trial.TrialId);
                     EndTrialSpan(trial, status, e.Message);
                 }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Checkpoints;
+using Tuner.Core.Experiments;
 using Tuner.Core.Experiments.Control;
 using Tuner.Core.Trainables;
 
@@ -41,6 +42,13 @@ internal sealed partial class TrialDispatcher(
         checkpoints.Latest(CheckpointRoot(trial.TrialId), trial.Iteration) is { } stored
             ? new CheckpointRef(stored.Path, stored.Iteration, Replay?.ResultAt(trial.TrialId, stored.Iteration)?.TimeTotalS ?? 0)
             : null;
+
+    /// <summary>A trial's latest checkpoint: a live trial's grain knows it; an ended one's grain is gone, and the store has it.</summary>
+    public async Task<CheckpointRef?> LatestOfAsync(string trialId)
+    {
+        var trial = Record(trialId);
+        return trial.Status.IsFinal() ? LatestCheckpoint(trial) : (await Trial(trialId).GetAsync()).Checkpoint;
+    }
 
     /// <summary>
     /// The experiment ends: its running trials are stopped and given <paramref name="gracePeriod"/> to report back, then the
@@ -99,7 +107,8 @@ internal sealed partial class TrialDispatcher(
                         await Trial(stop.TrialId).StopAsync(stop.Reason);
                         break;
                     case ReopenTrial reopen:
-                        await Trial(reopen.TrialId).ReopenAsync();
+                        var reopened = Record(reopen.TrialId);
+                        await Trial(reopen.TrialId).ReopenAsync(Assignment(reopened, reopened.Attempt, LatestCheckpoint(reopened)), controller.Spec.Failure.MaxFailures, reopened.Failures);
                         break;
                     case RestoreTrial restore:
                         // The trial's grain made again as the journal left it: paused, or queued as its next run.
@@ -146,7 +155,9 @@ internal sealed partial class TrialDispatcher(
             Trial(trial.TrialId),
             experiment,
             spec.Custom,
-            TraceParent: telemetry.TrialTraceParent(trial));
+            TraceParent: telemetry.TrialTraceParent(trial),
+            ReportsAhead: controller.AnswersOnlyContinue,
+            SyncCheckpoints: spec.Durability == Tuner.Core.Results.Durability.Fsync);
     }
 
     /// <summary>A paused trial back in the queue; with population-based training's exploit, from a copy of another trial's latest checkpoint with a new config.</summary>
@@ -155,7 +166,7 @@ internal sealed partial class TrialDispatcher(
         CheckpointRef? from = null;
         if (resume.CloneFrom is { } donor)
         {
-            from = await CheckpointCopy.FromAsync(Trial(donor), CheckpointRoot(resume.TrialId));
+            from = await CheckpointCopy.FromAsync(() => LatestOfAsync(donor), CheckpointRoot(resume.TrialId));
             if (from is null)
             {
                 LogNoCheckpointToClone(logger, experimentId, resume.TrialId, donor);

@@ -204,6 +204,13 @@ public sealed partial class ExperimentController
     }
 
     /// <summary>
+    /// Whether every result's answer is "continue" until the experiment ends: the FIFO scheduler and no per-trial stop rule.
+    /// Trials then report ahead, as Ray's trainables do, without waiting for each answer (a stop comes with a later one).
+    /// </summary>
+    public bool AnswersOnlyContinue =>
+        Spec.Scheduler.Algorithm == "fifo" && Spec.Stop.TrainingIteration is null && Spec.Stop.MetricThreshold is null;
+
+    /// <summary>
     /// Records a trial's result and decides, centrally: continue, pause or stop. A result of an ended trial,
     /// or of a run the trial has moved past, is not recorded (stop); one already recorded is dropped.
     /// A trial that does not report the experiment's metric fails the experiment (an <see cref="EndExperiment"/> in <paramref name="commands"/>).

@@ -25,6 +25,9 @@ public sealed partial class ExperimentController
     private readonly StopCriteria _stop;
     private readonly IExperimentListener _listener;
     private readonly TimeProvider _time;
+    private readonly HashSet<TrialRecord> _open = [];
+    private TrialRecord? _best;
+    private bool _bestStale;
     private ISearcher? _searcher;
     private ITrialScheduler? _scheduler;
 
@@ -97,19 +100,32 @@ public sealed partial class ExperimentController
 
     public bool TryGetTrial(string trialId, out TrialRecord trial) => _trials.TryGetValue(trialId, out trial!);
 
-    /// <summary>The trial with the best last metric, or null while none has one.</summary>
+    /// <summary>The trial with the best last metric, or null while none has one (kept as results come: no pass over every trial).</summary>
     public TrialRecord? Best()
     {
-        TrialRecord? best = null;
-        foreach (var trial in _ordered)
+        if (_bestStale)
         {
-            if (trial.LastMetric is { } value && !double.IsNaN(value) && (best is null || Spec.IsBetter(value, best.LastMetric!.Value)))
+            _best = null;
+            foreach (var trial in _ordered)
             {
-                best = trial;
+                OfferBest(trial);
             }
+
+            _bestStale = false;
         }
 
-        return best;
+        return _best;
+    }
+
+    /// <summary>The trials not ended (pending, running, paused), in no order: the few a snapshot's rows start with.</summary>
+    public IReadOnlyCollection<TrialRecord> Open => _open;
+
+    private void OfferBest(TrialRecord trial)
+    {
+        if (trial.LastMetric is { } value && !double.IsNaN(value) && (_best is null || Spec.IsBetter(value, _best.LastMetric!.Value)))
+        {
+            _best = trial;
+        }
     }
 
     /// <summary>What <c>experiment.json</c> shows of the experiment now.</summary>
@@ -164,6 +180,7 @@ public sealed partial class ExperimentController
                 var created = new TrialRecord(e.TrialId!, e.Config!, _ordered.Count + 1);
                 _trials.Add(created.TrialId, created);
                 _ordered.Add(created);
+                _open.Add(created);
                 Count(TrialStatus.Pending, +1);
                 break;
             case ExperimentEventKind.TrialStatus:
@@ -172,6 +189,15 @@ public sealed partial class ExperimentController
                 Count(status, +1);
                 trial.Status = status;
                 trial.Reason = e.Message ?? trial.Reason;
+                if (status.IsFinal())
+                {
+                    _open.Remove(trial);
+                }
+                else
+                {
+                    _open.Add(trial);
+                }
+
                 if (status.IsFinal())
                 {
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
@@ -183,7 +209,18 @@ public sealed partial class ExperimentController
                 ResultsRecorded++;
                 trial!.Iteration = result.TrainingIteration;
                 trial.LastResult = result;
+                var previous = trial.LastMetric;
                 trial.LastMetric = result.GetMetric(Spec.Metric);
+                if (_best == trial)
+                {
+                    // The best trial's last value got worse (or is gone): the best is found again when next asked.
+                    _bestStale |= trial.LastMetric is not { } now || double.IsNaN(now) || Spec.IsBetter(previous!.Value, now);
+                }
+                else if (!_bestStale)
+                {
+                    OfferBest(trial);
+                }
+
                 if (result.GetMetric(LearningCurveDiagnosis.LossMetric) is { } loss && result.GetMetric(LearningCurveDiagnosis.RateMetric) is { } rate)
                 {
                     (trial.Curve ??= []).Add((loss, rate));

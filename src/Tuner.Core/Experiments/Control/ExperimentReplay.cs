@@ -26,8 +26,10 @@ public sealed class ExperimentReplay
 
     public ExperimentController Controller { get; }
 
-    /// <summary>The result a trial recorded at an iteration, or null.</summary>
-    public TrialResult? ResultAt(string trialId, long iteration) => _results.GetValueOrDefault((trialId, iteration));
+    /// <summary>The result a trial recorded at an iteration, or null (replayed, or its last one, as a snapshot keeps it).</summary>
+    public TrialResult? ResultAt(string trialId, long iteration) =>
+        _results.GetValueOrDefault((trialId, iteration))
+        ?? (Controller.TryGetTrial(trialId, out var trial) && trial.LastResult is { } last && last.TrainingIteration == iteration ? last : null);
 
     /// <summary>The experiment id and start time the journal's first line gives.</summary>
     public static (string Id, DateTimeOffset StartedAt, ExperimentSpec Spec) ReadStart(IReadOnlyList<JsonElement> lines)
@@ -55,8 +57,53 @@ public sealed class ExperimentReplay
         var (_, startedAt, _) = ReadStart(lines);
         var controller = new ExperimentController(spec, null, null, listener, time, startedAt);
         var results = new Dictionary<(string, long), TrialResult>();
+        var schedulerCalls = Apply(controller, lines.Skip(1), results);
+        if (journal is not null)
+        {
+            controller.Attach(
+                SearcherJournal.Restore(spec, lines.Select(l => l.GetRawText()), journal),
+                SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
+        }
+
+        return new ExperimentReplay(controller, results);
+    }
+
+    /// <summary>
+    /// The experiment as a snapshot (<paramref name="body"/>, see <see cref="ExperimentController.SnapshotBody"/>) left it, then the
+    /// journal's <paramref name="tail"/> after it replayed as <see cref="Run"/> replays a whole journal: the same controller, in time
+    /// proportional to the tail. The searcher is rebuilt from the snapshot's calls (each suggestion checked against the trial
+    /// table), then told the tail's.
+    /// </summary>
+    public static ExperimentReplay FromSnapshot(ExperimentSpec spec, JsonElement body, IReadOnlyList<JsonElement> tail, IExperimentListener listener, TimeProvider time, TextWriter? journal)
+    {
+        var controller = ExperimentController.FromState(spec, body.GetProperty("controller"), listener, time);
+        SearcherJournal? searcher = null;
+        if (journal is not null)
+        {
+            // From the table as the snapshot has it: a trial's last metrics when it completed.
+            var ops = body.GetProperty("searcher_ops").EnumerateArray().Select(o => o.GetInt32()).ToList();
+            searcher = SearcherJournal.Rebuild(spec, ops, id => controller.TryGetTrial(id, out var t)
+                ? (t.Config, t.LastResult?.Metrics, t.Status == TrialStatus.Error)
+                : throw new InvalidDataException($"snapshot: the searcher's calls name trial {id}, which its table does not have"), null);
+        }
+
+        var results = new Dictionary<(string, long), TrialResult>();
+        var schedulerCalls = Apply(controller, tail, results);
+        if (searcher is not null)
+        {
+            controller.Attach(
+                SearcherJournal.Continue(searcher, tail.Select(l => l.GetRawText()), journal),
+                SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
+        }
+
+        return new ExperimentReplay(controller, results);
+    }
+
+    /// <summary>Applies journal lines (after the start) to the controller; returns the scheduler's calls among them.</summary>
+    private static List<JsonElement> Apply(ExperimentController controller, IEnumerable<JsonElement> lines, Dictionary<(string, long), TrialResult> results)
+    {
         var schedulerCalls = new List<JsonElement>();
-        foreach (var line in lines.Skip(1))
+        foreach (var line in lines)
         {
             switch (line.GetProperty("event").GetString())
             {
@@ -83,13 +130,6 @@ public sealed class ExperimentReplay
             }
         }
 
-        if (journal is not null)
-        {
-            controller.Attach(
-                SearcherJournal.Restore(spec, lines.Select(l => l.GetRawText()), journal),
-                SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
-        }
-
-        return new ExperimentReplay(controller, results);
+        return schedulerCalls;
     }
 }

@@ -14,7 +14,9 @@ namespace Tuner.Core.Results.TensorBoard;
 /// each iteration, and the HParams plugin's session start (the trial's config) and end (its status);
 /// the run folder's root gets the HParams experiment (every hyperparameter with its domain, the
 /// metric). <c>tensorboard --logdir runs/&lt;experiment&gt;</c> shows the curves, the HParams table
-/// and parallel coordinates.
+/// and parallel coordinates. Calls only queue what to write; a background loop writes it once a second,
+/// each trial's file opened, appended to and closed, so a short trial costs one write of its whole
+/// file and nothing is held open or kept for a trial once it has ended.
 /// </summary>
 public sealed class TensorBoardSink : IResultSink
 {
@@ -23,27 +25,45 @@ public sealed class TensorBoardSink : IResultSink
     public const string SessionStartTag = "_hparams_/session_start_info";
     public const string SessionEndTag = "_hparams_/session_end_info";
 
+    /// <summary>Trials that end sooner than this after they start are summarised in the root run.</summary>
+    public static readonly TimeSpan ShortTrial = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
-    private readonly Dictionary<string, Stream> _trials = new(StringComparer.Ordinal);
-    private readonly HashSet<Stream> _dirty = [];
+    private readonly Lock _gate = new();
+    private readonly Lock _flushing = new();
+
+    // Per live trial: its event file (named when its first record came) and the records not yet written.
+    private readonly Dictionary<string, TrialFile> _trials = new(StringComparer.Ordinal);
+    private List<TrialFile> _dirty = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
     private string? _directory;
     private string _suffix = string.Empty;
-    private long _lastFlush = Environment.TickCount64;
+    private TrialFile? _root;
+    private string _metric = string.Empty;
+    private bool _maximize;
+    private readonly Dictionary<string, double> _best = new(StringComparer.Ordinal);
+    private long _created;
+
+    // Young trials whose records wait to tell whether they are short (touched by the one flush at a time).
+    private readonly HashSet<TrialFile> _held = [];
 
     public string Name => "tensorboard";
 
     public void ExperimentStarted(string experimentId, ExperimentSpec spec, string runDirectory, DateTimeOffset at, bool resumed)
     {
         _directory = runDirectory;
+        _loop ??= Task.Run(RunAsync);
+        (_metric, _maximize) = (spec.Metric, spec.Mode == OptimizationMode.Max);
 
         // A run restarted after a kill writes new files beside the old ones (TensorBoard reads them all).
         _suffix = resumed ? $".{at.ToUnixTimeMilliseconds()}" : string.Empty;
+        _root = new TrialFile(runDirectory, EventFile.FileName(at, _suffix), at, 0);
         if (resumed)
         {
             return;
         }
 
-        using var root = Open(runDirectory, at);
         var experiment = new Protos.Experiment { Name = spec.Name, Description = $"Tuner experiment {experimentId}", TimeCreatedSecs = at.ToUnixTimeMilliseconds() / 1000.0 };
         foreach (var (name, domain) in spec.Space)
         {
@@ -52,8 +72,8 @@ public sealed class TensorBoardSink : IResultSink
 
         experiment.MetricInfos.Add(new MetricInfo { Name = new MetricName { Tag = spec.Metric }, DisplayName = $"{spec.Metric} ({spec.Mode.ToString().ToLowerInvariant()})" });
         experiment.MetricInfos.Add(new MetricInfo { Name = new MetricName { Tag = "training_iteration" } });
-        Write(root, at, 0, HParams(ExperimentTag, new HParamsPluginData { Experiment = experiment }));
-        _dirty.Remove(root);
+        _root.Records.Add(Record(at, 0, HParams(ExperimentTag, new HParamsPluginData { Experiment = experiment })));
+        Write(_root);
     }
 
     public void TrialCreated(string trialId, TrialConfig config, DateTimeOffset at)
@@ -69,57 +89,40 @@ public sealed class TensorBoardSink : IResultSink
             };
         }
 
-        Write(Trial(trialId, at), at, 0, HParams(SessionStartTag, new HParamsPluginData { SessionStartInfo = start }));
+        Queue(trialId, at, new Pending(at, 0, null, HParams(SessionStartTag, new HParamsPluginData { SessionStartInfo = start })));
     }
 
     public void Result(string trialId, TrialResult result)
     {
-        var summary = new Summary();
-        summary.Value.Add(new Summary.Types.Value { Tag = "training_iteration", SimpleValue = result.TrainingIteration });
-        summary.Value.Add(new Summary.Types.Value { Tag = "time_total_s", SimpleValue = (float)result.TimeTotalS });
-        foreach (var (name, value) in result.Metrics)
-        {
-            summary.Value.Add(new Summary.Types.Value { Tag = name, SimpleValue = (float)value });
-        }
-
         var at = DateTimeOffset.FromUnixTimeMilliseconds((long)(result.Timestamp * 1000));
-        Write(Trial(trialId, at), at, result.TrainingIteration, summary);
-        if (Environment.TickCount64 - _lastFlush >= FlushInterval.TotalMilliseconds)
-        {
-            Flush();
-        }
+        Queue(trialId, at, new Pending(at, result.TrainingIteration, result, null));
     }
 
     public void TrialEnded(string trialId, TrialStatus status, DateTimeOffset at)
     {
-        var stream = Trial(trialId, at);
         var end = new SessionEndInfo
         {
             Status = status == TrialStatus.Error ? Status.Failure : Status.Success,
             EndTimeSecs = at.ToUnixTimeMilliseconds() / 1000.0,
         };
-        Write(stream, at, 0, HParams(SessionEndTag, new HParamsPluginData { SessionEndInfo = end }));
-        _trials.Remove(trialId);
-        _dirty.Remove(stream);
-        stream.Dispose();
+        Queue(trialId, at, new Pending(at, 0, null, HParams(SessionEndTag, new HParamsPluginData { SessionEndInfo = end })), ends: true);
     }
 
-    public Task ExperimentEndedAsync(ExperimentStatus status, DateTimeOffset at)
+    public async Task ExperimentEndedAsync(ExperimentStatus status, DateTimeOffset at)
     {
-        Flush();
-        return Task.CompletedTask;
+        await Task.Run(() => Flush(last: true)).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        foreach (var stream in _trials.Values)
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
         {
-            stream.Dispose();
+            await _loop.ConfigureAwait(false);
         }
 
-        _trials.Clear();
-        _dirty.Clear();
-        return ValueTask.CompletedTask;
+        Flush(last: true);
+        _stop.Dispose();
     }
 
     /// <summary>What TensorBoard's HParams table shows for a hyperparameter: numbers with their range, choices with their values.</summary>
@@ -187,40 +190,233 @@ public sealed class TensorBoardSink : IResultSink
         },
     };
 
-    private Stream Trial(string trialId, DateTimeOffset at)
+    private void Queue(string trialId, DateTimeOffset at, Pending record, bool ends = false)
     {
-        if (!_trials.TryGetValue(trialId, out var stream))
+        lock (_gate)
         {
-            stream = _trials[trialId] = Open(Path.Combine(_directory ?? throw new InvalidOperationException("the experiment has not started"), "trials", trialId), at);
+            if (!_trials.TryGetValue(trialId, out var file))
+            {
+                var directory = Path.Combine(_directory ?? throw new InvalidOperationException("the experiment has not started"), "trials", trialId);
+                file = _trials[trialId] = new TrialFile(directory, EventFile.FileName(at, _suffix), at, Number(trialId, ++_created));
+            }
+
+            if (file.Queued.Count == 0)
+            {
+                _dirty.Add(file);
+            }
+
+            file.Queued.Add(record);
+            if (ends)
+            {
+                // Its file is named; what is queued still goes there, and nothing of it stays once written.
+                _trials.Remove(trialId);
+                file.Ended = at;
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        using var timer = new PeriodicTimer(FlushInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    Flush();
+                }
+                catch (IOException)
+                {
+                    // The next flush tries again; what it cannot write is dropped then (a sink never fails the experiment).
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Writes every queued record: each trial's file opened once, appended to and closed. A trial younger
+    /// than <see cref="ShortTrial"/> is held (its next record or its end queues it again) unless this is the
+    /// last flush, which writes everything.
+    /// </summary>
+    private void Flush(bool last = false)
+    {
+        lock (_flushing)
+        {
+            List<(TrialFile File, List<Pending> Queued, DateTimeOffset? Ended)> dirty;
+            lock (_gate)
+            {
+                // Only the lists change hands under the lock: the experiment's calls never wait on serializing or writing.
+                dirty = [.. _dirty.Select(f => (f, f.TakeQueued(), f.Ended))];
+                _dirty = [];
+            }
+
+            var summarised = false;
+            foreach (var (file, queued, ended) in dirty)
+            {
+                file.Pending.AddRange(queued);
+                _held.Remove(file);
+                if (!file.Started && file.Pending.Count > 0 && file.Pending[^1].At - file.Created < ShortTrial)
+                {
+                    if (ended is { } at)
+                    {
+                        Summarise(file, at);
+                        summarised = true;
+                        continue;
+                    }
+
+                    if (!last)
+                    {
+                        _held.Add(file);
+                        continue;
+                    }
+                }
+
+                WritePending(file);
+            }
+
+            if (last)
+            {
+                foreach (var file in _held)
+                {
+                    WritePending(file);
+                }
+
+                _held.Clear();
+            }
+
+            if (summarised)
+            {
+                Write(_root!);
+            }
+        }
+    }
+
+    private static void WritePending(TrialFile file)
+    {
+        file.Records.AddRange(file.Pending.Select(Serialize));
+        file.Pending.Clear();
+        Write(file);
+    }
+
+    /// <summary>A short trial's last value of each metric, and the best so far, as points of the root run at its number.</summary>
+    private void Summarise(TrialFile file, DateTimeOffset ended)
+    {
+        var last = file.Pending.LastOrDefault(p => p.Result is not null)?.Result;
+        file.Pending.Clear();
+        if (last is null)
+        {
+            return;
         }
 
-        return stream;
-    }
-
-    private Stream Open(string directory, DateTimeOffset at)
-    {
-        Directory.CreateDirectory(directory);
-        var stream = new FileStream(Path.Combine(directory, EventFile.FileName(at, _suffix)), FileMode.Append, FileAccess.Write, FileShare.Read, 16 * 1024);
-        var version = new Event { WallTime = at.ToUnixTimeMilliseconds() / 1000.0, FileVersion = "brain.Event:2" };
-        EventFile.WriteRecord(stream, version.ToByteArray());
-        return stream;
-    }
-
-    private void Write(Stream stream, DateTimeOffset at, long step, Summary summary)
-    {
-        var e = new Event { WallTime = at.ToUnixTimeMilliseconds() / 1000.0, Step = step, Summary = summary };
-        EventFile.WriteRecord(stream, e.ToByteArray());
-        _dirty.Add(stream);
-    }
-
-    private void Flush()
-    {
-        foreach (var stream in _dirty)
+        var summary = new Summary();
+        summary.Value.Add(new Summary.Types.Value { Tag = "trials/training_iteration", SimpleValue = last.TrainingIteration });
+        summary.Value.Add(new Summary.Types.Value { Tag = "trials/time_total_s", SimpleValue = (float)last.TimeTotalS });
+        foreach (var (name, value) in last.Metrics)
         {
-            stream.Flush();
+            summary.Value.Add(new Summary.Types.Value { Tag = $"trials/{name}", SimpleValue = (float)value });
         }
 
-        _dirty.Clear();
-        _lastFlush = Environment.TickCount64;
+        if (last.Metrics.TryGetValue(_metric, out var metric) && double.IsFinite(metric))
+        {
+            var better = !_best.TryGetValue(_metric, out var best) || (_maximize ? metric > best : metric < best);
+            _best[_metric] = better ? metric : best;
+            summary.Value.Add(new Summary.Types.Value { Tag = $"best/{_metric}", SimpleValue = (float)_best[_metric] });
+        }
+
+        _root!.Records.Add(Record(ended, file.Number, summary));
+    }
+
+    /// <summary>A trial's number: the digits its id ends with (t00042 is 42), else its order of creation.</summary>
+    private static long Number(string trialId, long created)
+    {
+        var digits = trialId.Length;
+        while (digits > 0 && char.IsAsciiDigit(trialId[digits - 1]))
+        {
+            digits--;
+        }
+
+        return digits < trialId.Length && long.TryParse(trialId.AsSpan(digits), out var number) ? number : created;
+    }
+
+    private static byte[] Serialize(Pending p)
+    {
+        var summary = p.Summary;
+        if (p.Result is { } result)
+        {
+            summary = new Summary();
+            summary.Value.Add(new Summary.Types.Value { Tag = "training_iteration", SimpleValue = result.TrainingIteration });
+            summary.Value.Add(new Summary.Types.Value { Tag = "time_total_s", SimpleValue = (float)result.TimeTotalS });
+            foreach (var (name, value) in result.Metrics)
+            {
+                summary.Value.Add(new Summary.Types.Value { Tag = name, SimpleValue = (float)value });
+            }
+        }
+
+        return Record(p.At, p.Step, summary!);
+    }
+
+    private static byte[] Record(DateTimeOffset at, long step, Summary summary) =>
+        new Event { WallTime = at.ToUnixTimeMilliseconds() / 1000.0, Step = step, Summary = summary }.ToByteArray();
+
+    /// <summary>Appends the file's records; a new file starts with TensorBoard's version record.</summary>
+    private static void Write(TrialFile file)
+    {
+        if (!file.Started)
+        {
+            Directory.CreateDirectory(file.Directory);
+        }
+
+        using var stream = new FileStream(Path.Combine(file.Directory, file.Name), FileMode.Append, FileAccess.Write, FileShare.Read, 16 * 1024);
+        if (!file.Started)
+        {
+            EventFile.WriteRecord(stream, new Event { WallTime = file.Created.ToUnixTimeMilliseconds() / 1000.0, FileVersion = "brain.Event:2" }.ToByteArray());
+            file.Started = true;
+        }
+
+        foreach (var record in file.Records)
+        {
+            EventFile.WriteRecord(stream, record);
+        }
+
+        file.Records.Clear();
+    }
+
+    private sealed record Pending(DateTimeOffset At, long Step, TrialResult? Result, Summary? Summary);
+
+    private sealed class TrialFile(string directory, string name, DateTimeOffset created, long number)
+    {
+        public long Number { get; } = number;
+
+        /// <summary>When the trial ended (set under the sink's gate).</summary>
+        public DateTimeOffset? Ended { get; set; }
+
+        /// <summary>Records taken from the queue and not yet written or summarised (by the one flush at a time).</summary>
+        public List<Pending> Pending { get; } = [];
+
+        public string Directory { get; } = directory;
+
+        public string Name { get; } = name;
+
+        public DateTimeOffset Created { get; } = created;
+
+        public bool Started { get; set; }
+
+        /// <summary>Records queued by the experiment's calls (guarded by the sink's gate).</summary>
+        public List<Pending> Queued { get; private set; } = [];
+
+        /// <summary>The queued records, handed over; the queue starts empty again.</summary>
+        public List<Pending> TakeQueued()
+        {
+            var queued = Queued;
+            Queued = [];
+            return queued;
+        }
+
+        /// <summary>Records being written (by the one flush at a time).</summary>
+        public List<byte[]> Records { get; } = [];
     }
 }

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Runtime;
+using Spectre.Console;
+using Tuner.Core.Experiments;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+using Tuner.Embedded;
+
+namespace Tuner.Bench;
+
+/// <summary>
+/// One experiment of many no-op trials (100,000 x 10 reports by default) in an embedded cluster, results on tmpfs: how fast
+/// trials go early and late (trials/s over the 2,000 trials up to 1k... and up to the end), the process's resident memory
+/// as it goes (peak, and growth from half way to the end), the trial grains still in memory at the end, and how many files
+/// the run folder has. Targets (issue 16): completes; the late rate within 15% of the early one; peak RSS under 1 GB and
+/// growing less than 10% from 50k to 100k trials.
+/// </summary>
+public static class ScaleBenchmark
+{
+    public static async Task<int> RunAsync(int trials, int reports)
+    {
+        var cores = Environment.ProcessorCount;
+        var root = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"tuner-scale-{Environment.ProcessId}");
+        Say($"[bold]scale[/]: {trials:N0} noop trials x {reports} reports in one embedded experiment, {cores} CPU slots, results in {root}");
+        var spec = Spec(trials, reports);
+
+        try
+        {
+            await using var tuner = await EmbeddedTuner.StartAsync();
+
+            // Warm up (the JIT's optimised code) on a small run first, as the overhead bench does.
+            await tuner.Client.RunAsync(spec with { Name = "bench-scale-warmup", Samples = Math.Min(trials, 2_000) }, root);
+            var process = Process.GetCurrentProcess();
+            var samples = new List<(double Seconds, int Done, long Rss, long Heap)>();
+            var stopwatch = Stopwatch.StartNew();
+            var id = (await tuner.Client.SubmitAsync(spec, new() { OutputRoot = root })).ExperimentId;
+            ExperimentSnapshotLite last;
+            while (true)
+            {
+                var snapshot = await tuner.Client.GetAsync(id, 0);
+                process.Refresh();
+                var done = snapshot.Count(TrialStatus.Terminated) + snapshot.Count(TrialStatus.Error);
+                samples.Add((stopwatch.Elapsed.TotalSeconds, done, process.WorkingSet64, GC.GetTotalMemory(false)));
+                if (snapshot.Status != ExperimentStatus.Running)
+                {
+                    last = new(snapshot.Status, done, snapshot.ResultsReported, snapshot.OutputDirectory!);
+                    break;
+                }
+
+                await Task.Delay(50);
+            }
+
+            stopwatch.Stop();
+            var management = tuner.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+            var stats = await management.GetSimpleGrainStatistics();
+            var trialGrains = stats.Where(s => s.GrainType.Contains("TrialGrain", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+            var files = Directory.GetFiles(last.Directory, "*", SearchOption.AllDirectories);
+            var directories = Directory.GetDirectories(last.Directory, "*", SearchOption.AllDirectories);
+
+            double Rate(int from, int to)
+            {
+                var a = samples.First(s => s.Done >= from);
+                var b = samples.First(s => s.Done >= to);
+                return (b.Done - a.Done) / Math.Max(1e-9, b.Seconds - a.Seconds);
+            }
+
+            long RssAt(int done) => samples.First(s => s.Done >= done).Rss;
+            var window = Math.Max(1, Math.Min(2_000, trials / 10));
+            var early = Rate(Math.Min(1_000, trials / 100), Math.Min(1_000, trials / 100) + window);
+            var late = Rate(trials - window, trials);
+            // Peaks, not single readings: resident memory moves with each collection, its peak is what a machine must have.
+            var peak = samples.Max(s => s.Rss);
+            var half = samples.Where(s => s.Done <= trials / 2).Max(s => s.Rss);
+            var end = peak;
+            var growth = (double)(end - half) / half;
+
+            var table = new Table().AddColumns("measure", "value", "target", "met");
+            table.AddRow("status", $"{last.Status.ToWire()}: {last.Done:N0} trials, {last.Results:N0} results", $"{trials:N0} trials", Met(last.Done == trials && last.Results == (long)trials * reports));
+            table.AddRow("whole run", $"{stopwatch.Elapsed.TotalSeconds:F1} s, {trials / stopwatch.Elapsed.TotalSeconds:N0} trials/s", "-", string.Empty);
+            table.AddRow($"trials/s early ({Math.Min(1_000, trials / 100):N0} to {Math.Min(1_000, trials / 100) + window:N0})", N(early), "-", string.Empty);
+            table.AddRow($"trials/s late (last {window:N0})", $"{N(late)} ({(late / early - 1) * 100:+0.0;-0.0}%)", "within 15% of early", Met(late >= early * 0.85));
+            table.AddRow("peak RSS", Mb(peak), "< 1,000 MB", Met(peak < 1e9));
+            table.AddRow($"peak RSS up to {trials / 2:N0} -> up to {trials:N0} trials", $"{Mb(half)} -> {Mb(end)} ({growth * 100:+0.0;-0.0}%)", "< +10%", Met(growth < 0.10));
+            table.AddRow("trial grains in memory at the end", N(trialGrains), "live trials only", Met(trialGrains <= cores));
+            table.AddRow("run folder", $"{files.Length:N0} files in {directories.Length:N0} folders", "-", string.Empty);
+            AnsiConsole.Write(table);
+            Say($"files: {string.Join(", ", files.Select(f => Path.GetRelativePath(last.Directory, f)).Where(f => !f.StartsWith("trials", StringComparison.Ordinal)).Order(StringComparer.Ordinal))}; under trials/: {files.Count(f => Path.GetRelativePath(last.Directory, f).StartsWith("trials", StringComparison.Ordinal)):N0} (files a trial keeps itself: a trial shorter than a second has none, its TensorBoard points are in the root run)");
+            Say($"RSS by 10%: {string.Join(" ", Enumerable.Range(1, 10).Select(i => Mb(RssAt(trials * i / 10))))}");
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Restore at scale: the same experiment run in a child process (<c>scale-child</c>), killed with SIGKILL once about
+    /// <paramref name="killAt"/> of its results are on disk, then restored here from its run folder. Measures how long the
+    /// restore takes to have the experiment running again (target: under 10 s at 100k trials), and checks that it completes
+    /// with every trial once and every iteration recorded exactly once.
+    /// </summary>
+    public static async Task<int> RestoreAsync(int trials, int reports, double killAt)
+    {
+        var root = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"tuner-restore-{Environment.ProcessId}");
+        Say($"[bold]scale restore[/]: {trials:N0} noop trials x {reports} reports run in a child process, SIGKILLed at about {killAt:P0} of the results, restored here");
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            foreach (var argument in new[] { "exec", typeof(ScaleBenchmark).Assembly.Location, "scale-child", root, trials.ToString(CultureInfo.InvariantCulture), reports.ToString(CultureInfo.InvariantCulture) })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            var folder = Path.Combine(root, "bench-scale");
+            var results = Path.Combine(folder, "results.jsonl");
+            var clock = Stopwatch.StartNew();
+            using (var child = Process.Start(start)!)
+            {
+                // About 100 bytes a row: killed once the rows say the run is that far (read from the file's size, not its lines).
+                var target = (long)(trials * (long)reports * killAt);
+                long rowBytes = 0;
+                while (true)
+                {
+                    if (child.HasExited)
+                    {
+                        throw new InvalidOperationException($"the child run ended before it was killed (exit {child.ExitCode})");
+                    }
+
+                    if (File.Exists(results) && new FileInfo(results).Length is var length and > 0)
+                    {
+                        if (rowBytes == 0 && length > 200_000)
+                        {
+                            using var reader = new StreamReader(new FileStream(results, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                            var lines = 0;
+                            var bytes = 0L;
+                            while (lines < 1_000 && reader.ReadLine() is { } line)
+                            {
+                                lines++;
+                                bytes += line.Length + 1;
+                            }
+
+                            rowBytes = bytes / lines;
+                        }
+
+                        if (rowBytes > 0 && length / rowBytes >= target)
+                        {
+                            break;
+                        }
+                    }
+
+                    await Task.Delay(100);
+                }
+
+                child.Kill(entireProcessTree: true);
+                await child.WaitForExitAsync();
+            }
+
+            var killedAfter = clock.Elapsed.TotalSeconds;
+            var journal = new FileInfo(Path.Combine(folder, "journal.jsonl")).Length;
+            var snapshots = Tuner.Core.Results.JournalSnapshot.Files(folder).Select(f => (Path.GetFileName(f), new FileInfo(f).Length)).ToList();
+            await using var tuner = await EmbeddedTuner.StartAsync();
+            var restore = Stopwatch.StartNew();
+            var id = await tuner.Client.RestoreAsync(folder);
+            var restored = await tuner.Client.GetAsync(id, 0);
+            restore.Stop();
+            var final = await tuner.Client.WaitAsync(id);
+            var rows = Tuner.Core.Results.RunFolderWriter.ReadAll(results);
+            var once = rows.GroupBy(r => r.TrialId).All(g => g.Select(r => r.Result.TrainingIteration).SequenceEqual(Enumerable.Range(1, reports).Select(i => (long)i)));
+
+            var table = new Table().AddColumns("measure", "value", "target", "met");
+            table.AddRow("killed after", $"{killedAfter:F1} s, {restored.Count(TrialStatus.Terminated):N0} trials ended", "-", string.Empty);
+            table.AddRow("journal when killed", $"{journal / 1e6:N0} MB", "-", string.Empty);
+            table.AddRow("snapshots", snapshots.Count == 0 ? "none" : string.Join(", ", snapshots.Select(s => $"{s.Item1} ({s.Item2 / 1e6:N1} MB)")), "-", string.Empty);
+            table.AddRow("restore until running again", $"{restore.Elapsed.TotalSeconds:F2} s ({restored.Status.ToWire()})", "< 10 s", Met(restore.Elapsed.TotalSeconds < 10 && restored.Status == ExperimentStatus.Running));
+            table.AddRow("after the restore", $"{final.Status.ToWire()}: {final.Count(TrialStatus.Terminated):N0} trials, {rows.Count:N0} rows", $"{trials:N0} trials, {(long)trials * reports:N0} rows", Met(final.Count(TrialStatus.Terminated) == trials && rows.Count == (long)trials * reports));
+            table.AddRow("every trial's iterations 1..n once", once ? "yes" : "no", "yes", Met(once));
+            AnsiConsole.Write(table);
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>The run the restore bench kills: the scale experiment, to its end unless killed.</summary>
+    public static async Task<int> ChildAsync(string root, int trials, int reports)
+    {
+        await using var tuner = await EmbeddedTuner.StartAsync();
+        await tuner.Client.RunAsync(Spec(trials, reports), root);
+        return 0;
+    }
+
+    private static ExperimentSpec Spec(int trials, int reports) => new()
+    {
+        Name = "bench-scale",
+        Trainable = "noop",
+        Metric = "value",
+        Samples = trials,
+        MaxConcurrent = Environment.ProcessorCount,
+        Params = new([new("reports", reports)]),
+        Resources = new ResourceSpec { Cpu = 1 },
+        Space = new() { ["x1"] = Domain.Uniform(-5, 10), ["x2"] = Domain.Uniform(0, 15) },
+    };
+
+    private sealed record ExperimentSnapshotLite(ExperimentStatus Status, int Done, long Results, string Directory);
+
+    private static string Met(bool met) => met ? "[green]yes[/]" : "[red]no[/]";
+
+    private static string Mb(long bytes) => (bytes / 1e6).ToString("N0", CultureInfo.InvariantCulture) + " MB";
+
+    private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static void Say(FormattableString s) => AnsiConsole.MarkupLine(s.ToString(CultureInfo.InvariantCulture));
+}

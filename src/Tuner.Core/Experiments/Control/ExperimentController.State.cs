@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json;
+using Tuner.Core.Results;
+using Tuner.Core.Schedulers;
+using Tuner.Core.Search;
+using Tuner.Core.Space;
+using Tuner.Core.Spec;
+
+namespace Tuner.Core.Experiments.Control;
+
+/// <summary>
+/// The controller's replayable state as one JSON object, for a journal snapshot (<see cref="JournalSnapshot"/>): what applying
+/// the journal's events, attempts and interruptions up to a position makes of it (the trial table, the counts, the positions,
+/// the experiment's status), so that a restore applies only the events after that position to it.
+/// </summary>
+public sealed partial class ExperimentController
+{
+    /// <summary>
+    /// Whether a snapshot holds all a restore needs: the searcher's calls are its suggestions and completions (not BOHB's every
+    /// result), and the scheduler keeps no state of its own (FIFO). Others restore from the whole journal.
+    /// </summary>
+    public bool CanSnapshot => _searcher is SearcherJournal { CanSnapshot: true } && _scheduler is SchedulerJournal { Inner: FifoScheduler };
+
+    /// <summary>The body of a journal snapshot now: the controller's state and the searcher's calls.</summary>
+    public byte[] SnapshotBody()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("controller");
+            WriteState(w);
+            w.WriteStartArray("searcher_ops");
+            foreach (var op in ((SearcherJournal)_searcher!).Ops)
+            {
+                w.WriteNumberValue(op);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the state the journal's lines up to <see cref="NextPosition"/> made.</summary>
+    public void WriteState(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("started_at", StartedAt.ToString("O", CultureInfo.InvariantCulture));
+        w.WriteString("status", Status.ToWire());
+        if (StatusReason is not null)
+        {
+            w.WriteString("status_reason", StatusReason);
+        }
+
+        if (EndedAt is { } ended)
+        {
+            w.WriteString("ended_at", ended.ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        w.WriteString("last_event_time", LastEventTime.ToString("O", CultureInfo.InvariantCulture));
+        w.WriteNumber("next_position", NextPosition);
+        w.WriteNumber("results_recorded", ResultsRecorded);
+        WriteIds(w, "interrupted", _interrupted);
+        WriteIds(w, "interrupted_paused", _interruptedPaused);
+        w.WriteStartArray("trials");
+        foreach (var t in _ordered)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", t.TrialId);
+            w.WriteString("status", t.Status.ToWire());
+            w.WritePropertyName("config");
+            SpecWriter.WriteConfig(w, t.Config);
+            w.WriteNumber("iteration", t.Iteration);
+            w.WriteNumber("attempt", t.Attempt);
+            w.WriteNumber("failures", t.Failures);
+            if (t.LastResult is { } last)
+            {
+                w.WritePropertyName("last_result");
+                ResultJson.WriteResult(w, t.TrialId, last);
+            }
+
+            WriteOptional(w, "reason", t.Reason);
+            WriteOptional(w, "diagnosis", t.Diagnosis);
+            if (t.Decisions is { } decisions)
+            {
+                w.WriteStartArray("decisions");
+                foreach (var decision in decisions)
+                {
+                    ResultJson.WriteDecision(w, decision);
+                }
+
+                w.WriteEndArray();
+            }
+
+            if (t.Curve is { } curve)
+            {
+                w.WriteStartArray("curve");
+                foreach (var (loss, rate) in curve)
+                {
+                    w.WriteStartArray();
+                    w.WriteStringValue(loss.ToString("R", CultureInfo.InvariantCulture));
+                    w.WriteStringValue(rate.ToString("R", CultureInfo.InvariantCulture));
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A controller of <paramref name="spec"/> in the state <see cref="WriteState"/> wrote; the searcher and the scheduler are attached after.</summary>
+    public static ExperimentController FromState(ExperimentSpec spec, JsonElement state, IExperimentListener listener, TimeProvider time)
+    {
+        var controller = new ExperimentController(spec, null, null, listener, time, Time(state, "started_at"))
+        {
+            Status = Enum.Parse<ExperimentStatus>(state.GetProperty("status").GetString()!, ignoreCase: true),
+            StatusReason = Optional(state, "status_reason"),
+            EndedAt = state.TryGetProperty("ended_at", out _) ? Time(state, "ended_at") : null,
+            LastEventTime = Time(state, "last_event_time"),
+            NextPosition = state.GetProperty("next_position").GetInt64(),
+            ResultsRecorded = state.GetProperty("results_recorded").GetInt64(),
+        };
+        controller._interrupted = state.TryGetProperty("interrupted", out var interrupted) ? Ids(interrupted) : null;
+        controller._interruptedPaused = state.TryGetProperty("interrupted_paused", out var paused) ? Ids(paused) : new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in state.GetProperty("trials").EnumerateArray())
+        {
+            var trial = new TrialRecord(t.GetProperty("id").GetString()!, TrialConfigJson.Read(t.GetProperty("config")), controller._ordered.Count + 1)
+            {
+                Status = Enum.Parse<TrialStatus>(t.GetProperty("status").GetString()!, ignoreCase: true),
+                Iteration = t.GetProperty("iteration").GetInt64(),
+                Attempt = t.GetProperty("attempt").GetInt32(),
+                Failures = t.GetProperty("failures").GetInt32(),
+                LastResult = t.TryGetProperty("last_result", out var last) ? ResultJson.ReadResult(last) : null,
+                Reason = Optional(t, "reason"),
+                Diagnosis = Optional(t, "diagnosis"),
+                Decisions = t.TryGetProperty("decisions", out var decisions)
+                    ? decisions.EnumerateArray().Select(d => new TrialDecision(d.GetProperty("training_iteration").GetInt64(), d.GetProperty("action").GetString()!, d.GetProperty("reason").GetString() ?? string.Empty)).ToList()
+                    : null,
+                Curve = t.TryGetProperty("curve", out var curve)
+                    ? curve.EnumerateArray().Select(p => (double.Parse(p[0].GetString()!, CultureInfo.InvariantCulture), double.Parse(p[1].GetString()!, CultureInfo.InvariantCulture))).ToList()
+                    : null,
+            };
+            trial.LastMetric = trial.LastResult?.GetMetric(spec.Metric);
+            controller._trials.Add(trial.TrialId, trial);
+            controller._ordered.Add(trial);
+            controller.Count(trial.Status, +1);
+            if (!trial.Status.IsFinal())
+            {
+                controller._open.Add(trial);
+            }
+        }
+
+        controller._bestStale = true;
+        return controller;
+    }
+
+    private static void WriteIds(Utf8JsonWriter w, string name, IEnumerable<string>? ids)
+    {
+        if (ids is null)
+        {
+            return;
+        }
+
+        w.WriteStartArray(name);
+        foreach (var id in ids)
+        {
+            w.WriteStringValue(id);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    private static HashSet<string> Ids(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+
+    private static string? Optional(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static DateTimeOffset Time(JsonElement e, string name) => DateTimeOffset.Parse(e.GetProperty(name).GetString()!, CultureInfo.InvariantCulture);
+}

@@ -9,6 +9,9 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
 // dotnet run -c Release --project bench/Tuner.Bench -- scaleout [trials=400] [slots per worker=8]
+// dotnet run -c Release --project bench/Tuner.Bench -- scale [trials=100000] [reports=10]
+// dotnet run -c Release --project bench/Tuner.Bench -- restore [trials=100000] [reports=10]
+// dotnet run -c Release --project bench/Tuner.Bench -- experiments [experiments=20] [trials each=16] [grant trials=20000]   (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- transfer [epochs=1] [threads=2] [all]
 var command = args.FirstOrDefault() ?? "overhead";
 if (Console.IsOutputRedirected)
@@ -66,10 +69,22 @@ switch (command)
     case "scaleout":
         return await ClusterBenchmark.ScaleOutAsync(Arg(1, 400), Arg(2, 8));
 
+    case "scale":
+        return await ScaleBenchmark.RunAsync(Arg(1, 100_000), Arg(2, 10));
+
+    case "restore":
+        return await ScaleBenchmark.RestoreAsync(Arg(1, 100_000), Arg(2, 10), 0.9);
+
+    case "experiments":
+        return await ExperimentsBenchmark.RunAsync(Arg(1, 20), Arg(2, 16), Arg(3, 20_000));
+
+    case "scale-child":
+        return await ScaleBenchmark.ChildAsync(args[1], Arg(2, 100_000), Arg(3, 10));
+
     case "transfer":
         return await TransferBenchmark.RunAsync(Arg(1, 1), Arg(2, 2), args.Contains("all"));
 
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout, transfer");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, scale, restore, experiments, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout, transfer");
         return 2;
 }

@@ -122,7 +122,7 @@ public static class ExperimentView
         if (decisions.Any(d => !d.StartsWith("stop ", StringComparison.Ordinal)))
         {
             int Count(string action) => decisions.Count(d => d.StartsWith(action + " ", StringComparison.Ordinal));
-            console.MarkupLineInterpolated($"Scheduler decisions for the {s.Rows.Count} trials shown: {Count("pause")} pauses, {Count("resume")} resumes, {Count("exploit")} exploits, {Count("stop")} stops (per trial in experiment.json and trials/<id>/decisions.jsonl)");
+            console.MarkupLineInterpolated($"Scheduler decisions for the {s.Rows.Count} trials shown: {Count("pause")} pauses, {Count("resume")} resumes, {Count("exploit")} exploits, {Count("stop")} stops (per trial in experiment.json and journal.jsonl)");
             if (s.Best is { } leader && s.Rows.FirstOrDefault(r => r.TrialId == leader.TrialId)?.Decisions is { Count: > 0 } trail)
             {
                 console.MarkupLineInterpolated($"  the best trial, {leader.TrialId}:");

@@ -77,7 +77,7 @@ public static class ClusterBenchmark
     }
 
     /// <summary>Follows the experiment as Ray's driver is watched: its status, not a copy of every result (the tuner itself handles each one).</summary>
-    private static async Task<Abstractions.Messages.ExperimentSnapshot> EndedAsync(TunerClient client, string id)
+    internal static async Task<Abstractions.Messages.ExperimentSnapshot> EndedAsync(TunerClient client, string id)
     {
         var snapshot = await client.GetAsync(id, maxTrials: 0);
         while (snapshot.Status == ExperimentStatus.Running)

@@ -44,11 +44,7 @@ public static class ExperimentsBenchmark
         };
 
         // Warm (connections, code paths) before the clock starts, as the cluster benches do.
-        var warm = await client.SubmitAsync(spec with { Name = "warm-up", Samples = 2, Params = new TrialConfig(new Dictionary<string, ParamValue> { ["reports"] = 1, ["seconds"] = 0.01 }) });
-        while ((await client.GetAsync(warm.ExperimentId, 0)).Status == ExperimentStatus.Running)
-        {
-            await Task.Delay(100);
-        }
+        await ClusterBenchmark.EndedAsync(client, (await client.SubmitAsync(spec with { Name = "warm-up", Samples = 2, Params = new TrialConfig(new Dictionary<string, ParamValue> { ["reports"] = 1, ["seconds"] = 0.01 }) })).ExperimentId);
 
         var clock = Stopwatch.StartNew();
         var ids = (await Task.WhenAll(Enumerable.Range(1, experiments).Select(i => client.SubmitAsync(spec with { Name = $"fair-{i:D2}", Search = spec.Search with { Seed = i } })))).Select(s => s.ExperimentId).ToList();

@@ -55,7 +55,7 @@ public sealed class JournalSnapshotTests : IDisposable
     {
         var journal = new JournalWriter(JournalPath);
         ExperimentJournal.WriteStart(journal, "e1", spec, T0);
-        var c = ExperimentController.Create(spec, journal, new Listener(journal), new StepClock(T0), T0);
+        var c = ExperimentController.Create(spec, journal, new JournalListener(journal), new StepClock(T0), T0);
         c.Start();
         c.Fill();
         return (c, journal);
@@ -83,11 +83,11 @@ public sealed class JournalSnapshotTests : IDisposable
         c.OnTrialStarted(c.Trials.First(t => t.Status == TrialStatus.Pending).TrialId, "w1", 1);
         journal.Dispose();
 
-        var full = ExperimentReplay.Run(spec, ExperimentJournal.Read(JournalPath), new Listener(null), new StepClock(T0.AddHours(1)), new StringWriter());
+        var full = ExperimentReplay.Run(spec, ExperimentJournal.Read(JournalPath), new JournalListener(TextWriter.Null), new StepClock(T0.AddHours(1)), new StringWriter());
         var snapshot = JournalSnapshot.Newest(_dir, new FileInfo(JournalPath).Length)!.Value;
         var tail = ExperimentJournal.ReadFrom(JournalPath, snapshot.Header.JournalBytes);
         Assert.True(tail.Count < ExperimentJournal.Read(JournalPath).Count / 2, "the tail is a part of the journal");
-        var fromSnapshot = ExperimentReplay.FromSnapshot(spec, snapshot.Body.RootElement, tail, new Listener(null), new StepClock(T0.AddHours(1)), new StringWriter());
+        var fromSnapshot = ExperimentReplay.FromSnapshot(spec, snapshot.Body.RootElement, tail, new JournalListener(TextWriter.Null), new StepClock(T0.AddHours(1)), new StringWriter());
 
         Assert.Equal(Table(full.Controller), Table(fromSnapshot.Controller));
         Assert.Equal(full.Controller.NextPosition, fromSnapshot.Controller.NextPosition);
@@ -149,38 +149,4 @@ public sealed class JournalSnapshotTests : IDisposable
         + string.Join('\n', c.Trials.Select(t =>
             $"{t.TrialId} {t.Index} {t.Status} {t.Iteration} {t.Attempt} {t.Failures} {t.LastMetric} {t.LastResult?.TrainingIteration} {t.LastResult?.TimeTotalS} {t.Reason} {t.Diagnosis} {t.Worker} "
             + $"{SpecWriter.ToJson(new ExperimentSpec { Name = "c", Trainable = "noop", Metric = "value", Params = t.Config })} [{string.Join("; ", t.Decisions ?? [])}] [{string.Join(";", t.Curve ?? [])}]"));
-
-    private sealed class Listener(TextWriter? journal) : IExperimentListener
-    {
-        public void OnEvent(ExperimentEvent e, TrialRecord? trial, bool replayed)
-        {
-            if (!replayed && journal is not null)
-            {
-                ExperimentJournal.WriteEvent(journal, e);
-            }
-        }
-
-        public void OnAttempt(string trialId, int attempt, int failures)
-        {
-            if (journal is not null)
-            {
-                ExperimentJournal.WriteAttempt(journal, trialId, attempt, failures);
-            }
-        }
-
-        public void OnInterrupted(IReadOnlyCollection<string> trials, IReadOnlyCollection<string> paused)
-        {
-            if (journal is not null)
-            {
-                ExperimentJournal.WriteInterrupted(journal, trials, paused);
-            }
-        }
-    }
-
-    private sealed class StepClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now = _now.AddSeconds(1);
-    }
 }

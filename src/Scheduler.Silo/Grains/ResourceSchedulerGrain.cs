@@ -2,14 +2,15 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tuner.Abstractions.Grains;
 using Tuner.Abstractions.Messages;
+using Tuner.Abstractions.Placement;
 using Tuner.Core.Telemetry;
 using Tuner.Scheduler.Hosting;
 
 namespace Tuner.Scheduler.Grains;
 
 /// <summary>
-/// The cluster's resource scheduler: one queue of trials waiting for slots, first come first served,
-/// each granted to the worker with the most free CPU that fits it. A grant starts the trial on that
+/// The cluster's resource scheduler: trials wait for slots in one queue per experiment, granted fairly
+/// between experiments (<see cref="FairQueue{T}"/>), each to the worker with the most free CPU that fits it. A grant starts the trial on that
 /// worker directly through its observer reference.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
@@ -17,9 +18,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 {
     private const double Epsilon = 1e-9;
     private readonly Dictionary<string, Worker> _workers = new(StringComparer.Ordinal);
-    private readonly LinkedList<TrialAssignment> _queue = new();
+    private readonly FairQueue<TrialAssignment> _queue = new(static a => a.TrialKey, static a => a.ExperimentId);
     private readonly HashSet<string> _published = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LinkedListNode<TrialAssignment>> _queued = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -44,6 +44,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             foreach (var (key, grant) in held)
             {
                 _grants.Remove(key);
+                _queue.Released(grant.Assignment.ExperimentId);
                 var reason = $"worker {worker.Info.WorkerId} on {worker.Info.Host} was lost: no heartbeat for {options.WorkerLease.TotalSeconds:0.#} s";
 
                 // One-way: the trial grain calls back here (release, resubmit) before it would answer.
@@ -86,18 +87,23 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 
     public async Task SubmitAsync(TrialAssignment assignment)
     {
-        if (_queued.ContainsKey(assignment.TrialKey) || _grants.ContainsKey(assignment.TrialKey))
+        if (_queue.Contains(assignment.TrialKey) || _grants.ContainsKey(assignment.TrialKey))
         {
             throw new InvalidOperationException($"trial {assignment.TrialKey} is already queued or running");
         }
 
-        _queued[assignment.TrialKey] = _queue.AddLast(assignment);
+        _queue.Enqueue(assignment);
         await DispatchAsync();
     }
 
     public async Task ReleaseAsync(string trialKey)
     {
-        if (_grants.Remove(trialKey, out var grant) && _workers.TryGetValue(grant.WorkerId, out var worker))
+        if (_grants.Remove(trialKey, out var grant))
+        {
+            _queue.Released(grant.Assignment.ExperimentId);
+        }
+
+        if (grant is not null && _workers.TryGetValue(grant.WorkerId, out var worker))
         {
             worker.CpuUsed = Math.Max(0, worker.CpuUsed - grant.Cpu);
             worker.Gpus.Release(trialKey);
@@ -109,9 +115,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
 
     public async Task<bool> CancelAsync(string trialKey, string reason)
     {
-        if (_queued.Remove(trialKey, out var node))
+        if (_queue.Remove(trialKey))
         {
-            _queue.Remove(node);
             return true;
         }
 
@@ -146,22 +151,19 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         _queue.Count));
 
     /// <summary>
-    /// Grants slots to queued trials, fairly between experiments. A trial that fits no worker now waits
-    /// without holding up the smaller ones behind it.
+    /// Grants slots to queued trials, fairly between experiments: the next grant goes to the queued trial
+    /// (that fits somewhere) of the experiment holding the fewest grants, in arrival order within it; one
+    /// experiment's backlog never starves another's, and a trial that fits no worker now waits without
+    /// holding up the smaller ones behind it.
     /// </summary>
     private Task DispatchAsync()
     {
-        // Fair between experiments: the next grant goes to the queued trial (that fits somewhere) of the
-        // experiment holding the fewest grants, in arrival order within it; one experiment's backlog
-        // never starves another's.
-        while (NextToGrant() is var (node, worker) && node is not null)
+        while (_queue.Next(Place) is { } pick)
         {
-            var request = node.Value;
-            _queue.Remove(node);
-            _queued.Remove(request.TrialKey);
+            var (request, worker) = pick;
 
             // The devices are chosen here, per device, and the worker binds the trial to exactly these.
-            request = request with { GpuDevices = worker!.Gpus.Reserve(request.TrialKey, request.Resources.Gpu) };
+            request = request with { GpuDevices = worker.Gpus.Reserve(request.TrialKey, request.Resources.Gpu) };
             _grants[request.TrialKey] = new Grant(worker.Info.WorkerId, request.Resources.Cpu, request);
             worker.CpuUsed += request.Resources.Cpu;
             worker.Trials++;
@@ -216,7 +218,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
             _workers.Remove(worker.Info.WorkerId);
             if (_grants.Remove(request.TrialKey))
             {
-                _queued[request.TrialKey] = _queue.AddFirst(request with { GpuDevices = null });
+                _queue.Released(request.ExperimentId);
+                _queue.EnqueueFirst(request with { GpuDevices = null });
             }
 
             await DispatchAsync();
@@ -231,29 +234,19 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         }
     }
 
-    private (LinkedListNode<TrialAssignment>? Node, Worker? Worker) NextToGrant()
+    /// <summary>The worker with the most free CPU (then the fewest trials) that fits a trial now, or null.</summary>
+    private Worker? Place(TrialAssignment request)
     {
-        var granted = _grants.Values.GroupBy(g => g.Assignment.ExperimentId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        (LinkedListNode<TrialAssignment>? Node, Worker? Worker, int Held) best = (null, null, int.MaxValue);
-        for (var node = _queue.First; node is not null; node = node.Next)
+        Worker? best = null;
+        foreach (var w in _workers.Values)
         {
-            var request = node.Value;
-            var held = granted.GetValueOrDefault(request.ExperimentId);
-            if (held >= best.Held)
+            if (w.Fits(request.Resources) && (best is null || (w.Info.CpuSlots - w.CpuUsed, -w.Trials).CompareTo((best.Info.CpuSlots - best.CpuUsed, -best.Trials)) > 0))
             {
-                continue;
-            }
-
-            var worker = _workers.Values
-                .Where(w => w.Fits(request.Resources))
-                .MaxBy(w => (w.Info.CpuSlots - w.CpuUsed, -w.Trials));
-            if (worker is not null)
-            {
-                best = (node, worker, held);
+                best = w;
             }
         }
 
-        return (best.Node, best.Worker);
+        return best;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} did not take a trial and was removed: {Error}")]
@@ -278,7 +271,7 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         public long LastSeen { get; set; }
 
         /// <summary>Device by device: two half-GPU trials share one device, a whole-GPU trial needs a free one.</summary>
-        public Tuner.Abstractions.Placement.GpuLedger Gpus { get; } = new(info.Gpus);
+        public GpuLedger Gpus { get; } = new(info.Gpus);
 
         public bool Fits(ResourceRequest request) =>
             Info.CpuSlots - CpuUsed + Epsilon >= request.Cpu && Gpus.Fits(request.Gpu);

@@ -167,17 +167,32 @@ public sealed class TunerClient : ITunerClient, IDisposable
     private static bool IsTransient(RpcException ex) =>
         ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Aborted or StatusCode.Cancelled;
 
-    private static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>
+    /// One unary call. The channel retries UNAVAILABLE (nothing listening); a call sent on a pooled
+    /// connection the server was closing (it answers nothing: INTERNAL, with the HTTP error) never
+    /// reached the service and is sent again on a new one, as often as the options allow.
+    /// </summary>
+    private async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await call().ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            throw Translate(ex);
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (NeverStarted(ex) && attempt < _options.MaxAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _time).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                throw Translate(ex);
+            }
         }
     }
+
+    private static bool NeverStarted(RpcException ex) =>
+        ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException;
 
     /// <summary>The service's refusals as the exceptions the in-process client throws; anything else stays an <see cref="RpcException"/>.</summary>
     private static Exception Translate(RpcException ex)

@@ -77,6 +77,27 @@ public sealed class RunFolderWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task RowsAfterASnapshotOfRowsAlreadyWritten_AreWrittenToo()
+    {
+        // The snapshot covers exactly what an earlier flush wrote; the rows recorded after it must still land.
+        var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
+        writer.Append("t00001", Result(1, 1));
+        writer.Flush();
+        long? length = null;
+        writer.QueueSnapshot(writer.RowsAppended, bytes => length = bytes);
+        writer.Append("t00002", Result(1, 2));
+        writer.Append("t00002", Result(2, 3));
+        writer.Flush();
+        var folder = writer.Directory;
+        await writer.DisposeAsync();
+
+        var lines = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName));
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(lines[0].Length + 1, length);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ProgressFileName)).Length);
+    }
+
+    [Fact]
     public async Task WritesExperimentJson()
     {
         var spec = SpecParser.Parse("name: exp\ntrainable: noop\nmetric: value\nspace: { x: { uniform: [0, 1] } }");

@@ -210,12 +210,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
             _snapshot = null;
         }
 
+        // A snapshot covering only rows already written is at the file's length now; else at its last row in this batch.
         long? snapshotBytes = snapshot is { } s && s.Rows <= _rowsWritten ? _results.Length : null;
         try
         {
             if (rows.Count > 0)
             {
-                snapshotBytes ??= WriteRows(rows, snapshot?.Rows - _rowsWritten);
+                var at = WriteRows(rows, snapshotBytes is null ? snapshot?.Rows - _rowsWritten : null);
+                snapshotBytes ??= at;
                 _rowsWritten += rows.Count;
             }
         }
@@ -231,10 +233,8 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
             throw;
         }
-        finally
-        {
-            rows.Clear();
-        }
+
+        rows.Clear();
 
         if (snapshot is not null)
         {

@@ -38,12 +38,20 @@ public static class ScaleBenchmark
             var stopwatch = Stopwatch.StartNew();
             var id = (await tuner.Client.SubmitAsync(spec, new() { OutputRoot = root })).ExperimentId;
             ExperimentSnapshotLite last;
+            long halfLive = 0;
+            var halfDone = 0;
             while (true)
             {
                 var snapshot = await tuner.Client.GetAsync(id, 0);
                 process.Refresh();
                 var done = snapshot.Count(TrialStatus.Terminated) + snapshot.Count(TrialStatus.Error);
-                samples.Add((stopwatch.Elapsed.TotalSeconds, done, process.WorkingSet64, GC.GetTotalMemory(false)));
+                samples.Add((stopwatch.Elapsed.TotalSeconds, done, process.WorkingSet64, GC.GetGCMemoryInfo().TotalCommittedBytes));
+                if (halfLive == 0 && done >= trials / 2)
+                {
+                    halfLive = GC.GetTotalMemory(forceFullCollection: true);
+                    halfDone = done;
+                }
+
                 if (snapshot.Status != ExperimentStatus.Running)
                 {
                     last = new(snapshot.Status, done, snapshot.ResultsReported, snapshot.OutputDirectory!);
@@ -54,6 +62,7 @@ public static class ScaleBenchmark
             }
 
             stopwatch.Stop();
+            var endLive = GC.GetTotalMemory(forceFullCollection: true);
             var management = tuner.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
             var stats = await management.GetSimpleGrainStatistics();
             var trialGrains = stats.Where(s => s.GrainType.Contains("TrialGrain", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
@@ -84,16 +93,20 @@ public static class ScaleBenchmark
             table.AddRow($"trials/s late (last {window:N0})", $"{N(late)} ({(late / early - 1) * 100:+0.0;-0.0}%)", "within 15% of early", Met(late >= early * 0.85));
             table.AddRow("peak RSS", Mb(peak), "< 1,000 MB", Met(peak < 1e9));
             table.AddRow($"peak RSS up to {trials / 2:N0} -> up to {trials:N0} trials", $"{Mb(half)} -> {Mb(end)} ({growth * 100:+0.0;-0.0}%)", "< +10%", Met(growth < 0.10));
+            table.AddRow($"live managed heap after a full GC at {halfDone:N0} -> {last.Done:N0} trials", $"{Mb(halfLive)} -> {Mb(endLive)}: {(double)(endLive - halfLive) / Math.Max(1, last.Done - halfDone):N0} bytes per finished trial", "a small record each", string.Empty);
             table.AddRow("trial grains in memory at the end", N(trialGrains), "live trials only", Met(trialGrains <= cores));
+            var rowsOnDisk = CountLines(Path.Combine(last.Directory, Tuner.Core.Results.RunFolderWriter.ResultsFileName));
+            table.AddRow("rows in results.jsonl", N(rowsOnDisk), $"{(long)trials * reports:N0}", Met(rowsOnDisk == (long)trials * reports));
             table.AddRow("run folder", $"{files.Length:N0} files in {directories.Length:N0} folders", "-", string.Empty);
             AnsiConsole.Write(table);
             Say($"files: {string.Join(", ", files.Select(f => Path.GetRelativePath(last.Directory, f)).Where(f => !f.StartsWith("trials", StringComparison.Ordinal)).Order(StringComparer.Ordinal))}; under trials/: {files.Count(f => Path.GetRelativePath(last.Directory, f).StartsWith("trials", StringComparison.Ordinal)):N0} (files a trial keeps itself: a trial shorter than a second has none, its TensorBoard points are in the root run)");
             Say($"RSS by 10%: {string.Join(" ", Enumerable.Range(1, 10).Select(i => Mb(RssAt(trials * i / 10))))}");
+            Say($"GC committed by 10%: {string.Join(" ", Enumerable.Range(1, 10).Select(i => Mb(samples.First(s => s.Done >= trials * i / 10).Heap)))}");
             return 0;
         }
         finally
         {
-            if (Directory.Exists(root))
+            if (Directory.Exists(root) && Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is null)
             {
                 Directory.Delete(root, recursive: true);
             }
@@ -186,11 +199,24 @@ public static class ScaleBenchmark
         }
         finally
         {
-            if (Directory.Exists(root))
+            if (Directory.Exists(root) && Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is null)
             {
                 Directory.Delete(root, recursive: true);
             }
         }
+    }
+
+    private static long CountLines(string path)
+    {
+        var buffer = new byte[1 << 20];
+        long lines = 0;
+        using var stream = File.OpenRead(path);
+        for (int read; (read = stream.Read(buffer)) > 0;)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+
+        return lines;
     }
 
     /// <summary>The run the restore bench kills: the scale experiment, to its end unless killed.</summary>

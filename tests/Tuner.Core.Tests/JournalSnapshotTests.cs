@@ -65,7 +65,22 @@ public sealed class JournalSnapshotTests : IDisposable
     {
         journal.Flush();
         Assert.True(c.CanSnapshot);
-        JournalSnapshot.Write(dir, new JournalSnapshot.Header(c.NextPosition - 1, journal.Length, 0), c.SnapshotBody(), fsync: false);
+        JournalSnapshot.Write(dir, new JournalSnapshot.Header(c.NextPosition - 1, journal.Length, new RowsMark(0)), c.SnapshotBody(), fsync: false);
+    }
+
+    [Fact]
+    public void ACapture_WritesTheStateItWasTakenIn_AfterTheExperimentMovedOn()
+    {
+        // The experiment's thread copies; the writer's thread serialises later, while trials go on changing.
+        var (c, journal) = Start(Spec("{ algorithm: random, seed: 3 }"));
+        RunTrials(c, 6);
+        var then = c.SnapshotBody();
+        var capture = c.CaptureSnapshot();
+        RunTrials(c, 6);
+
+        Assert.Equal(then, capture.ToBytes());
+        Assert.NotEqual(then, c.SnapshotBody());
+        journal.Dispose();
     }
 
     [Theory]

@@ -52,21 +52,24 @@ public sealed class RunFolderWriterTests : IDisposable
         var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
         writer.Append("t00001", Result(1, 1));
         writer.Append("t00001", Result(2, 2));
-        long? length = null;
-        writer.QueueSnapshot(writer.RowsAppended, bytes => length = bytes);
+        RowsMark? mark = null;
+        writer.QueueSnapshot(writer.RowsAppended, m => mark = m);
         writer.Append("t00002", Result(1, 3, extra: "lr"));
-        Assert.Null(length);
+        Assert.Null(mark);
         writer.Flush();
         var folder = writer.Directory;
         await writer.DisposeAsync();
 
         var all = File.ReadAllBytes(Path.Combine(folder, RunFolderWriter.ResultsFileName));
         var firstTwo = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName)).Take(2).Sum(l => l.Length + 1);
-        Assert.Equal(firstTwo, length);
+        Assert.Equal(firstTwo, mark!.Value.ResultsBytes);
         Assert.True(all.Length > firstTwo);
 
-        // Restored from that snapshot: the rows after it go (the journal's tail records them again), the CSV follows.
-        var reopened = RunFolderWriter.Open(folder, keepResults: length);
+        // The column added in the same flush rewrote progress.csv: where its rows stood is not known.
+        Assert.Null(mark.Value.ProgressBytes);
+
+        // Restored from that snapshot: the rows after it go (the journal's tail records them again), the CSV is made again.
+        var reopened = RunFolderWriter.Open(folder, keep: mark);
         await reopened.DisposeAsync();
         Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName)).Length);
         Assert.Equal(["trial_id,training_iteration,time_total_s,timestamp,value", "t00001,1,0.5,1700000001,1", "t00001,2,1,1700000002,2"], File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ProgressFileName)));
@@ -83,8 +86,8 @@ public sealed class RunFolderWriterTests : IDisposable
         var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
         writer.Append("t00001", Result(1, 1));
         writer.Flush();
-        long? length = null;
-        writer.QueueSnapshot(writer.RowsAppended, bytes => length = bytes);
+        RowsMark? mark = null;
+        writer.QueueSnapshot(writer.RowsAppended, m => mark = m);
         writer.Append("t00002", Result(1, 2));
         writer.Append("t00002", Result(2, 3));
         writer.Flush();
@@ -93,8 +96,44 @@ public sealed class RunFolderWriterTests : IDisposable
 
         var lines = File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ResultsFileName));
         Assert.Equal(3, lines.Length);
-        Assert.Equal(lines[0].Length + 1, length);
+        Assert.Equal(lines[0].Length + 1, mark!.Value.ResultsBytes);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(folder, RunFolderWriter.ProgressFileName)).Length);
+    }
+
+    [Fact]
+    public async Task AReopenAtASnapshotThatKnowsProgressCsv_CutsItThere_AndAppendsWithItsColumns()
+    {
+        var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
+        writer.Append("t00001", Result(1, 1, extra: "lr"));
+        writer.Flush();
+        writer.Append("t00001", Result(2, 2, extra: "lr"));
+        RowsMark? mark = null;
+        writer.QueueSnapshot(writer.RowsAppended, m => mark = m);
+        writer.Append("t00002", Result(1, 3, extra: "lr"));
+        writer.Flush();
+        var folder = writer.Directory;
+        await writer.DisposeAsync();
+        var csv = Path.Combine(folder, RunFolderWriter.ProgressFileName);
+        var before = File.ReadAllLines(csv);
+        Assert.Equal(before.Take(3).Sum(l => l.Length + 1), mark!.Value.ProgressBytes);
+        Assert.Equal(2, mark.Value.ProgressColumns);
+
+        // Cut at the snapshot (without reading results.jsonl), then a row appended in the same columns.
+        var reopened = RunFolderWriter.Open(folder, keep: mark);
+        reopened.Append("t00002", Result(1, 5, extra: "lr"));
+        await reopened.DisposeAsync();
+        Assert.Equal([.. before.Take(3), "t00002,1,0.5,1700000001,5,1"], File.ReadAllLines(csv));
+
+        // A column added after the snapshot rewrote the file: the mark no longer fits it, and the CSV is made again from the
+        // rows the snapshot covers (the column goes with the row that brought it).
+        var widened = RunFolderWriter.Open(folder, keep: mark);
+        widened.Append("t00003", Result(1, 6, extra: "momentum"));
+        await widened.DisposeAsync();
+        Assert.Equal("trial_id,training_iteration,time_total_s,timestamp,value,lr,momentum", File.ReadAllLines(csv)[0]);
+        Assert.Equal(4, File.ReadAllLines(csv).Length);
+        var again = RunFolderWriter.Open(folder, keep: mark);
+        await again.DisposeAsync();
+        Assert.Equal(before.Take(3), File.ReadAllLines(csv));
     }
 
     [Fact]

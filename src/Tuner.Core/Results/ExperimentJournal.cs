@@ -186,8 +186,13 @@ public static class ExperimentJournal
             {
                 try
                 {
-                    using var doc = JsonDocument.Parse(bytes.AsMemory(start, end - start));
-                    lines.Add(doc.RootElement.Clone());
+                    // One parse into a document of its own (no pooled buffers to give back, no copy to make).
+                    var reader = new Utf8JsonReader(bytes.AsSpan(start, end - start));
+                    lines.Add(JsonElement.ParseValue(ref reader));
+                    if (reader.Read())
+                    {
+                        throw new JsonException("more than one JSON value on the line");
+                    }
                 }
                 catch (JsonException) when (Array.IndexOf(bytes, (byte)'\n', end + 1) < 0)
                 {

@@ -9,7 +9,7 @@ namespace Tuner.Core.Results;
 /// A snapshot of an experiment taken at a journal position, so that a restore reads it and then only the journal's tail after
 /// it, in time proportional to the tail rather than to every line ever written. A file <c>snapshots/snapshot-&lt;position&gt;.json</c>
 /// in the run folder: a first line (the header: position, the journal's length then, where the tail begins, the length of
-/// <c>results.jsonl</c> the rows up to it make, and the body's length and SHA-256), then the body (the controller's state and
+/// <c>results.jsonl</c> (and <c>progress.csv</c>) the rows up to it make, and the body's length and SHA-256), then the body (the controller's state and
 /// the searcher's calls). Written through a temporary file and a rename, the previous one kept; one whose header, length or
 /// hash does not match (torn by a crash or a power loss) is ignored, and the restore falls back to the previous or to the
 /// whole journal.
@@ -18,8 +18,8 @@ public static class JournalSnapshot
 {
     public const string Folder = "snapshots";
 
-    /// <summary>Where a snapshot begins: its journal position, the journal's length then, and results.jsonl's.</summary>
-    public sealed record Header(long Position, long JournalBytes, long ResultsBytes);
+    /// <summary>Where a snapshot begins: its journal position, the journal's length then, and where the rows stood (results.jsonl's length, progress.csv's when known).</summary>
+    public sealed record Header(long Position, long JournalBytes, RowsMark Rows);
 
     public static void Write(string runDirectory, Header header, byte[] body, bool fsync)
     {
@@ -28,7 +28,7 @@ public static class JournalSnapshot
         var hash = Convert.ToHexStringLower(SHA256.HashData(body));
         var line = string.Create(
             CultureInfo.InvariantCulture,
-            $"{{\"format\":1,\"position\":{header.Position},\"journal_bytes\":{header.JournalBytes},\"results_bytes\":{header.ResultsBytes},\"body_bytes\":{body.Length},\"sha256\":\"{hash}\"}}\n");
+            $"{{\"format\":1,\"position\":{header.Position},\"journal_bytes\":{header.JournalBytes},\"results_bytes\":{header.Rows.ResultsBytes},{Progress(header.Rows)}\"body_bytes\":{body.Length},\"sha256\":\"{hash}\"}}\n");
         var path = Path.Combine(folder, $"snapshot-{header.Position:D12}.json");
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024))
@@ -46,6 +46,11 @@ public static class JournalSnapshot
             File.Delete(old);
         }
     }
+
+    private static string Progress(RowsMark rows) =>
+        rows is { ProgressBytes: { } bytes, ProgressColumns: { } columns }
+            ? string.Create(CultureInfo.InvariantCulture, $"\"progress_bytes\":{bytes},\"progress_columns\":{columns},")
+            : string.Empty;
 
     /// <summary>
     /// The newest whole snapshot whose tail the journal (of <paramref name="journalLength"/> bytes) holds, with its body; null when
@@ -86,7 +91,11 @@ public static class JournalSnapshot
                 return null;
             }
 
-            return (new Header(h.GetProperty("position").GetInt64(), h.GetProperty("journal_bytes").GetInt64(), h.GetProperty("results_bytes").GetInt64()), JsonDocument.Parse(body));
+            var rows = new RowsMark(
+                h.GetProperty("results_bytes").GetInt64(),
+                h.TryGetProperty("progress_bytes", out var progress) ? progress.GetInt64() : null,
+                h.TryGetProperty("progress_columns", out var columns) ? columns.GetInt32() : null);
+            return (new Header(h.GetProperty("position").GetInt64(), h.GetProperty("journal_bytes").GetInt64(), rows), JsonDocument.Parse(body));
         }
         catch (Exception ex) when (ex is JsonException or IOException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -53,7 +53,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private long _lastDocumentWrite;
     private PendingSnapshot? _snapshot;
 
-    private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time, Durability durability, long? keepResults)
+    private RunFolderWriter(string directory, TimeSpan flushInterval, TimeProvider time, Durability durability, RowsMark? keep)
     {
         Directory = directory;
         _time = time;
@@ -63,20 +63,96 @@ public sealed class RunFolderWriter : IAsyncDisposable
         _lock = Lock(directory) ?? throw new IOException($"{directory} is being written by another process (its {LockFileName} is held)");
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder });
         _results = new FileStream(Path.Combine(directory, ResultsFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1);
-        _results.SetLength(Math.Min(_results.Length, keepResults ?? 0));
+        _results.SetLength(Math.Min(_results.Length, keep?.ResultsBytes ?? 0));
         _results.Seek(0, SeekOrigin.End);
         _progress = new FileStream(Path.Combine(directory, ProgressFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1);
-        if (_results.Length > 0)
-        {
-            // Restored from a snapshot: the rows it covers stay, and progress.csv is made again from them.
-            RewriteProgress();
-        }
-        else
+        if (_results.Length == 0)
         {
             _progress.SetLength(0);
         }
+        else if (!KeepProgress(keep!.Value))
+        {
+            // Restored from a snapshot that does not say where progress.csv stood: made again from the rows it covers.
+            RewriteProgress();
+        }
 
         _loop = Task.Run(() => RunAsync(flushInterval));
+    }
+
+    /// <summary>
+    /// Restored from a snapshot that says where progress.csv stood (its length and column count): the rows after go, in
+    /// time that does not depend on how many came before. False when the file's header has changed since (a column
+    /// added rewrote it) or is shorter than that.
+    /// </summary>
+    private bool KeepProgress(RowsMark keep)
+    {
+        if (keep.ProgressBytes is not { } bytes || keep.ProgressColumns is not { } count || _progress.Length < bytes)
+        {
+            return false;
+        }
+
+        using var reader = new StreamReader(new FileStream(_progress.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), Encoding.UTF8);
+        var header = reader.ReadLine() ?? string.Empty;
+        var fixedColumns = ProgressHeader.Split(',').Length;
+        var columns = ParseCsvLine(header);
+        if (columns.Count != fixedColumns + count || !header.StartsWith(ProgressHeader, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var column in columns.Skip(fixedColumns))
+        {
+            _known.Add(column);
+            _columns.Add(column);
+        }
+
+        _progress.SetLength(bytes);
+        _progress.Seek(0, SeekOrigin.End);
+        return true;
+    }
+
+    /// <summary>The fields of one line of CSV (quoted fields with doubled quotes, as <see cref="CsvField"/> writes them).</summary>
+    private static List<string> ParseCsvLine(string line)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString());
+        return fields;
     }
 
     /// <summary>Held (an exclusive lock on a file in the folder) while a writer has the folder open; the OS lets go when the process dies.</summary>
@@ -133,13 +209,12 @@ public sealed class RunFolderWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reopens the folder of an experiment being restored from its journal. The rows after
-    /// <paramref name="keepResults"/> bytes of <c>results.jsonl</c> (all of them without a snapshot) are removed: the
-    /// restore records them again from the journal, which is what counts (after a kill the rows may hold a little more
-    /// than it does).
+    /// Reopens the folder of an experiment being restored from its journal. The rows after the snapshot's mark
+    /// <paramref name="keep"/> (all of them without a snapshot) are removed: the restore records them again from the
+    /// journal, which is what counts (after a kill the rows may hold a little more than it does).
     /// </summary>
-    public static RunFolderWriter Open(string directory, TimeSpan? flushInterval = null, TimeProvider? time = null, Durability durability = Durability.Os, long? keepResults = null) =>
-        new(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System, durability, keepResults);
+    public static RunFolderWriter Open(string directory, TimeSpan? flushInterval = null, TimeProvider? time = null, Durability durability = Durability.Os, RowsMark? keep = null) =>
+        new(directory, flushInterval ?? TimeSpan.FromMilliseconds(50), time ?? TimeProvider.System, durability, keep);
 
     /// <summary>An unused folder for the experiment: earlier runs are never overwritten.</summary>
     public static string ChooseFolder(string root, string experimentName)
@@ -174,11 +249,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A snapshot of the experiment (<paramref name="body"/>, taken when <paramref name="rows"/> results were recorded and
-    /// the journal reached <paramref name="position"/>) to write once those rows are: <paramref name="write"/> gets the
-    /// length of <c>results.jsonl</c> they make, and writes the file. A newer one replaces one not yet written.
+    /// A snapshot of the experiment, taken when <paramref name="rows"/> results were recorded, to write once those rows
+    /// are: <paramref name="write"/> gets where they end in <c>results.jsonl</c> (and in <c>progress.csv</c>, when known),
+    /// and writes the file. A newer one replaces one not yet written.
     /// </summary>
-    public void QueueSnapshot(long rows, Action<long> write)
+    public void QueueSnapshot(long rows, Action<RowsMark> write)
     {
         lock (_gate)
         {
@@ -210,14 +285,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
             _snapshot = null;
         }
 
-        // A snapshot covering only rows already written is at the file's length now; else at its last row in this batch.
-        long? snapshotBytes = snapshot is { } s && s.Rows <= _rowsWritten ? _results.Length : null;
+        // A snapshot covering only rows already written is at the files' lengths now; else at its last row in this batch.
+        RowsMark? snapshotMark = snapshot is { } s && s.Rows <= _rowsWritten ? new RowsMark(_results.Length, _progress.Length, _columns.Count) : null;
         try
         {
             if (rows.Count > 0)
             {
-                var at = WriteRows(rows, snapshotBytes is null ? snapshot?.Rows - _rowsWritten : null);
-                snapshotBytes ??= at;
+                var at = WriteRows(rows, snapshotMark is null ? snapshot?.Rows - _rowsWritten : null);
+                snapshotMark ??= at;
                 _rowsWritten += rows.Count;
             }
         }
@@ -238,9 +313,9 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         if (snapshot is not null)
         {
-            if (snapshotBytes is { } bytes)
+            if (snapshotMark is { } mark)
             {
-                snapshot.Write(bytes);
+                snapshot.Write(mark);
             }
             else
             {
@@ -276,10 +351,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Appends <paramref name="rows"/> to results.jsonl and progress.csv; returns the length of results.jsonl after the
-    /// first <paramref name="upTo"/> of them, when that is asked. A metric appearing for the first time rewrites progress.csv, for its header.
+    /// Appends <paramref name="rows"/> to results.jsonl and progress.csv; returns where the first <paramref name="upTo"/> of
+    /// them end, when that is asked (in progress.csv too unless it was rewritten). A metric appearing for the first time
+    /// rewrites progress.csv, for its header.
     /// </summary>
-    private long? WriteRows(List<(string TrialId, TrialResult Result)> rows, long? upTo)
+    private RowsMark? WriteRows(List<(string TrialId, TrialResult Result)> rows, long? upTo)
     {
         long? lengthAt = null;
         var start = _results.Length;
@@ -309,23 +385,29 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         _results.Write(_buffer.WrittenSpan);
         Sync(_results);
+        long? progressAt = null;
         if (newColumns || _progress.Length == 0)
         {
             RewriteProgress();
         }
         else
         {
+            var progressStart = _progress.Length;
             _csv.Clear();
-            foreach (var (trialId, result) in rows)
+            for (var i = 0; i < rows.Count; i++)
             {
-                AppendCsv(_csv, trialId, result);
+                AppendCsv(_csv, rows[i].TrialId, rows[i].Result);
+                if (upTo == i + 1)
+                {
+                    progressAt = progressStart + Encoding.UTF8.GetByteCount(_csv.ToString());
+                }
             }
 
             _progress.Write(Encoding.UTF8.GetBytes(_csv.ToString()));
             Sync(_progress);
         }
 
-        return lengthAt;
+        return lengthAt is { } at ? new RowsMark(at, progressAt, progressAt is null ? null : _columns.Count) : null;
     }
 
     /// <summary>progress.csv made again from results.jsonl, with every metric column known.</summary>
@@ -537,8 +619,14 @@ public sealed class RunFolderWriter : IAsyncDisposable
         }
     }
 
-    private sealed record PendingSnapshot(long Rows, Action<long> Write);
+    private sealed record PendingSnapshot(long Rows, Action<RowsMark> Write);
 }
+
+/// <summary>
+/// Where a run's rows stood at a snapshot: the length of <c>results.jsonl</c>, and of <c>progress.csv</c> with its metric
+/// column count when known (null: a restore makes progress.csv again from the rows).
+/// </summary>
+public readonly record struct RowsMark(long ResultsBytes, long? ProgressBytes = null, int? ProgressColumns = null);
 
 /// <summary>How far the run folder's writes go before they count as done (<c>durability</c> in the spec).</summary>
 public enum Durability

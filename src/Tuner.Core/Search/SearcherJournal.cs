@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Tuner.Core.Experiments;
@@ -61,9 +63,9 @@ public sealed class SearcherJournal : ISearcher
             var (recorded, metrics, failed) = trial(trialId);
             if (op > 0)
             {
-                if (!inner.TrySuggest(trialId, out var config) || Json(config) != Json(recorded))
+                if (!inner.TrySuggest(trialId, out var config) || !Json(config).AsSpan().SequenceEqual(Json(recorded)))
                 {
-                    throw new InvalidDataException($"snapshot: trial {trialId} was suggested {Json(recorded)}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Json(config))}; the spec or the searcher changed since it was written");
+                    throw new InvalidDataException($"snapshot: trial {trialId} was suggested {Text(recorded)}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Text(config))}; the spec or the searcher changed since it was written");
                 }
             }
             else
@@ -135,10 +137,18 @@ public sealed class SearcherJournal : ISearcher
     /// </summary>
     /// <exception cref="InvalidDataException">A line is not a journal event, or a replayed suggestion differs from the recorded one (the spec or the searcher changed).</exception>
     public static SearcherJournal Restore(ExperimentSpec spec, IEnumerable<string> lines, TextWriter? log) =>
+        Restore(spec, Parse(lines), log);
+
+    /// <inheritdoc cref="Restore(ExperimentSpec, IEnumerable{string}, TextWriter?)"/>
+    public static SearcherJournal Restore(ExperimentSpec spec, IEnumerable<JsonElement?> lines, TextWriter? log) =>
         Continue(new SearcherJournal(SearcherFactory.Create(spec), null), lines, log);
 
-    /// <summary><paramref name="from"/> (a new or rebuilt searcher) told the journal's <paramref name="lines"/>, checked as <see cref="Restore"/> does; new events go to <paramref name="log"/>.</summary>
-    public static SearcherJournal Continue(SearcherJournal from, IEnumerable<string> lines, TextWriter? log)
+    /// <summary>Journal lines as JSON; a blank line is null (counted, skipped).</summary>
+    private static IEnumerable<JsonElement?> Parse(IEnumerable<string> lines) =>
+        lines.Select(line => string.IsNullOrWhiteSpace(line) ? (JsonElement?)null : JsonElement.Parse(line));
+
+    /// <summary><paramref name="from"/> (a new or rebuilt searcher) told the journal's <paramref name="lines"/> (null: a blank line), checked as <see cref="Restore(ExperimentSpec, IEnumerable{string}, TextWriter?)"/> does; new events go to <paramref name="log"/>.</summary>
+    public static SearcherJournal Continue(SearcherJournal from, IEnumerable<JsonElement?> lines, TextWriter? log)
     {
         var inner = from._inner;
         var ops = from._ops;
@@ -146,13 +156,11 @@ public sealed class SearcherJournal : ISearcher
         foreach (var line in lines)
         {
             number++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (line is not { } e)
             {
                 continue;
             }
 
-            using var doc = JsonDocument.Parse(line);
-            var e = doc.RootElement;
             var kind = e.GetProperty("event").GetString();
             if (kind is not ("suggest" or "result" or "complete"))
             {
@@ -164,10 +172,10 @@ public sealed class SearcherJournal : ISearcher
             switch (kind)
             {
                 case "suggest":
-                    var recorded = e.GetProperty("config").GetRawText();
-                    if (!inner.TrySuggest(trialId, out var config) || Json(config) != recorded)
+                    var recorded = JsonMarshal.GetRawUtf8Value(e.GetProperty("config"));
+                    if (!inner.TrySuggest(trialId, out var config) || !Json(config).AsSpan().SequenceEqual(recorded))
                     {
-                        throw new InvalidDataException($"searcher journal line {number}: trial {trialId} was suggested {recorded}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Json(config))}; the spec or the searcher changed since it was written");
+                        throw new InvalidDataException($"searcher journal line {number}: trial {trialId} was suggested {Encoding.UTF8.GetString(recorded)}, but the searcher now suggests {(config.Count == 0 ? "nothing" : Text(config))}; the spec or the searcher changed since it was written");
                     }
 
                     ops.Add(IndexOf(trialId));
@@ -189,15 +197,17 @@ public sealed class SearcherJournal : ISearcher
     private static Dictionary<string, double>? Metrics(JsonElement e) =>
         e.TryGetProperty("metrics", out var metrics) ? metrics.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal) : null;
 
-    private static string Json(TrialConfig config)
+    private static string Text(TrialConfig config) => Encoding.UTF8.GetString(Json(config));
+
+    private static byte[] Json(TrialConfig config)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
         {
             SpecWriter.WriteConfig(w, config);
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteMetrics(Utf8JsonWriter w, IReadOnlyDictionary<string, double> metrics)

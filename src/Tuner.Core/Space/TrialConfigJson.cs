@@ -1,4 +1,4 @@
-using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Tuner.Core.Space;
@@ -6,7 +6,7 @@ namespace Tuner.Core.Space;
 /// <summary>Reads a config written by <see cref="Spec.SpecWriter.WriteConfig"/> (a JSON object of values) back.</summary>
 public static class TrialConfigJson
 {
-    public static TrialConfig Read(JsonElement element) => Read(Encoding.UTF8.GetBytes(element.GetRawText()));
+    public static TrialConfig Read(JsonElement element) => Read(JsonMarshal.GetRawUtf8Value(element));
 
     public static TrialConfig Read(ReadOnlySpan<byte> json)
     {

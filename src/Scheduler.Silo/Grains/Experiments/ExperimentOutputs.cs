@@ -23,6 +23,12 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
     /// <summary>The fewest events between two journal snapshots; more in larger experiments (see <see cref="MaybeSnapshot"/>).</summary>
     public const int SnapshotEvery = 50_000;
 
+    /// <summary>A snapshot waits for at least this many events per trial the experiment has (its cost grows with the trial table).</summary>
+    private const long SnapshotEventsPerTrial = 2;
+
+    /// <summary>And at least this long after the last (bench restore: 4-5 s to run again after a kill at 90% of 100,000 trials).</summary>
+    private static readonly TimeSpan SnapshotInterval = TimeSpan.FromSeconds(4);
+
     public RunFolderWriter? Writer { get; set; }
 
     /// <summary>The journal, appended to; null once the folder is closed (or for an experiment only read).</summary>
@@ -122,17 +128,17 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
 
     /// <summary>
     /// A journal snapshot (<see cref="JournalSnapshot"/>) when enough has happened since the last: at least
-    /// <see cref="SnapshotEvery"/> events and three per trial the experiment has (a snapshot's cost grows with the trial
-    /// table, a restore's with the tail after it), and ten seconds. Taken here, between calls, written by the run folder's
-    /// writer once the rows it covers are on disk. Experiments whose searcher or scheduler a snapshot cannot hold restore from
-    /// the whole journal.
+    /// <see cref="SnapshotEvery"/> events and two per trial the experiment has (a snapshot's cost grows with the trial
+    /// table, a restore's with the tail after it), and four seconds. Copied here, between calls (milliseconds), serialised and
+    /// written by the run folder's writer once the rows it covers are on disk (hundreds of milliseconds at 100,000 trials, off
+    /// the experiment's thread). Experiments whose searcher or scheduler a snapshot cannot hold restore from the whole journal.
     /// </summary>
     public void MaybeSnapshot(ExperimentController controller)
     {
         var position = controller.NextPosition - 1;
         if (Writer is not { } writer || Journal is not { } journal
-            || position - _lastSnapshotPosition < Math.Max(SnapshotEvery, 3L * controller.Trials.Count)
-            || time.GetElapsedTime(_lastSnapshotTime) < TimeSpan.FromSeconds(10)
+            || position - _lastSnapshotPosition < Math.Max(SnapshotEvery, SnapshotEventsPerTrial * controller.Trials.Count)
+            || time.GetElapsedTime(_lastSnapshotTime) < SnapshotInterval
             || !controller.CanSnapshot)
         {
             return;
@@ -140,15 +146,15 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
 
         _lastSnapshotPosition = position;
         _lastSnapshotTime = time.GetTimestamp();
-        var body = controller.SnapshotBody();
+        var capture = controller.CaptureSnapshot();
         var journalBytes = journal.Length;
         var directory = writer.Directory;
         var fsync = writer.Durability == Durability.Fsync;
-        writer.QueueSnapshot(writer.RowsAppended, resultsBytes =>
+        writer.QueueSnapshot(writer.RowsAppended, rows =>
         {
             try
             {
-                JournalSnapshot.Write(directory, new JournalSnapshot.Header(position, journalBytes, resultsBytes), body, fsync);
+                JournalSnapshot.Write(directory, new JournalSnapshot.Header(position, journalBytes, rows), capture.ToBytes(), fsync);
             }
             catch (IOException ex)
             {

@@ -52,7 +52,7 @@ internal static class ExperimentRestorer
             : ExperimentReplay.EndedForGood(lines);
         if (!endedForGood)
         {
-            outputs.Writer = RunFolderWriter.Open(directory, durability: spec.Durability, keepResults: snapshot?.Header.ResultsBytes);
+            outputs.Writer = RunFolderWriter.Open(directory, durability: spec.Durability, keep: snapshot?.Header.Rows);
             outputs.Journal = outputs.Writer.OpenJournal(ExperimentJournal.FileName);
         }
 

@@ -22,100 +22,155 @@ public sealed partial class ExperimentController
     public bool CanSnapshot => _searcher is SearcherJournal { CanSnapshot: true } && _scheduler is SchedulerJournal { Inner: FifoScheduler };
 
     /// <summary>The body of a journal snapshot now: the controller's state and the searcher's calls.</summary>
-    public byte[] SnapshotBody()
+    public byte[] SnapshotBody() => CaptureSnapshot().ToBytes();
+
+    /// <summary>
+    /// The state a snapshot taken now holds, copied (the trial table row by row, the searcher's calls) so that it can be
+    /// written out on another thread while the experiment goes on: the copy costs a few milliseconds at 100,000 trials, the
+    /// writing hundreds, and that stays off the experiment's thread.
+    /// </summary>
+    public SnapshotCapture CaptureSnapshot()
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+        var rows = new SnapshotCapture.Row[_ordered.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var t = _ordered[i];
+            rows[i] = new SnapshotCapture.Row(t.TrialId, t.Status, t.Config, t.Iteration, t.Attempt, t.Failures, t.LastResult, t.Reason, t.Diagnosis, t.Decisions?.ToArray(), t.Curve?.ToArray());
+        }
+
+        return new SnapshotCapture(
+            StartedAt,
+            Status,
+            StatusReason,
+            EndedAt,
+            LastEventTime,
+            NextPosition,
+            ResultsRecorded,
+            _interrupted?.ToArray(),
+            _interruptedPaused?.ToArray(),
+            rows,
+            [.. ((SearcherJournal)_searcher!).Ops]);
+    }
+
+    /// <summary>A copy of the controller's replayable state and the searcher's calls, written as a snapshot's body by <see cref="ToBytes"/>.</summary>
+    public sealed class SnapshotCapture(
+        DateTimeOffset startedAt,
+        ExperimentStatus status,
+        string? statusReason,
+        DateTimeOffset? endedAt,
+        DateTimeOffset lastEventTime,
+        long nextPosition,
+        long resultsRecorded,
+        string[]? interrupted,
+        string[]? interruptedPaused,
+        SnapshotCapture.Row[] trials,
+        int[] searcherOps)
+    {
+        /// <summary>One trial's row, copied.</summary>
+        public readonly record struct Row(
+            string Id,
+            TrialStatus Status,
+            TrialConfig Config,
+            long Iteration,
+            int Attempt,
+            int Failures,
+            TrialResult? LastResult,
+            string? Reason,
+            string? Diagnosis,
+            TrialDecision[]? Decisions,
+            (double Loss, double Rate)[]? Curve);
+
+        public byte[] ToBytes()
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + (trials.Length * 320));
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("controller");
+                WriteState(w);
+                w.WriteStartArray("searcher_ops");
+                foreach (var op in searcherOps)
+                {
+                    w.WriteNumberValue(op);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            return buffer.WrittenSpan.ToArray();
+        }
+
+        /// <summary>Writes the state the journal's lines up to the position it was taken at made.</summary>
+        private void WriteState(Utf8JsonWriter w)
         {
             w.WriteStartObject();
-            w.WritePropertyName("controller");
-            WriteState(w);
-            w.WriteStartArray("searcher_ops");
-            foreach (var op in ((SearcherJournal)_searcher!).Ops)
+            w.WriteString("started_at", startedAt.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteString("status", status.ToWire());
+            WriteOptional(w, "status_reason", statusReason);
+            if (endedAt is { } ended)
             {
-                w.WriteNumberValue(op);
+                w.WriteString("ended_at", ended.ToString("O", CultureInfo.InvariantCulture));
+            }
+
+            w.WriteString("last_event_time", lastEventTime.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteNumber("next_position", nextPosition);
+            w.WriteNumber("results_recorded", resultsRecorded);
+            WriteIds(w, "interrupted", interrupted);
+            WriteIds(w, "interrupted_paused", interruptedPaused);
+            w.WriteStartArray("trials");
+            foreach (var t in trials)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", t.Id);
+                w.WriteString("status", t.Status.ToWire());
+                w.WritePropertyName("config");
+                SpecWriter.WriteConfig(w, t.Config);
+                w.WriteNumber("iteration", t.Iteration);
+                w.WriteNumber("attempt", t.Attempt);
+                w.WriteNumber("failures", t.Failures);
+                if (t.LastResult is { } last)
+                {
+                    w.WritePropertyName("last_result");
+                    ResultJson.WriteResult(w, t.Id, last);
+                }
+
+                WriteOptional(w, "reason", t.Reason);
+                WriteOptional(w, "diagnosis", t.Diagnosis);
+                if (t.Decisions is { } decisions)
+                {
+                    w.WriteStartArray("decisions");
+                    foreach (var decision in decisions)
+                    {
+                        ResultJson.WriteDecision(w, decision);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                if (t.Curve is { } curve)
+                {
+                    w.WriteStartArray("curve");
+                    foreach (var (loss, rate) in curve)
+                    {
+                        w.WriteStartArray();
+                        w.WriteStringValue(loss.ToString("R", CultureInfo.InvariantCulture));
+                        w.WriteStringValue(rate.ToString("R", CultureInfo.InvariantCulture));
+                        w.WriteEndArray();
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();
             w.WriteEndObject();
         }
-
-        return buffer.ToArray();
     }
 
-    /// <summary>Writes the state the journal's lines up to <see cref="NextPosition"/> made.</summary>
-    public void WriteState(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteString("started_at", StartedAt.ToString("O", CultureInfo.InvariantCulture));
-        w.WriteString("status", Status.ToWire());
-        if (StatusReason is not null)
-        {
-            w.WriteString("status_reason", StatusReason);
-        }
-
-        if (EndedAt is { } ended)
-        {
-            w.WriteString("ended_at", ended.ToString("O", CultureInfo.InvariantCulture));
-        }
-
-        w.WriteString("last_event_time", LastEventTime.ToString("O", CultureInfo.InvariantCulture));
-        w.WriteNumber("next_position", NextPosition);
-        w.WriteNumber("results_recorded", ResultsRecorded);
-        WriteIds(w, "interrupted", _interrupted);
-        WriteIds(w, "interrupted_paused", _interruptedPaused);
-        w.WriteStartArray("trials");
-        foreach (var t in _ordered)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", t.TrialId);
-            w.WriteString("status", t.Status.ToWire());
-            w.WritePropertyName("config");
-            SpecWriter.WriteConfig(w, t.Config);
-            w.WriteNumber("iteration", t.Iteration);
-            w.WriteNumber("attempt", t.Attempt);
-            w.WriteNumber("failures", t.Failures);
-            if (t.LastResult is { } last)
-            {
-                w.WritePropertyName("last_result");
-                ResultJson.WriteResult(w, t.TrialId, last);
-            }
-
-            WriteOptional(w, "reason", t.Reason);
-            WriteOptional(w, "diagnosis", t.Diagnosis);
-            if (t.Decisions is { } decisions)
-            {
-                w.WriteStartArray("decisions");
-                foreach (var decision in decisions)
-                {
-                    ResultJson.WriteDecision(w, decision);
-                }
-
-                w.WriteEndArray();
-            }
-
-            if (t.Curve is { } curve)
-            {
-                w.WriteStartArray("curve");
-                foreach (var (loss, rate) in curve)
-                {
-                    w.WriteStartArray();
-                    w.WriteStringValue(loss.ToString("R", CultureInfo.InvariantCulture));
-                    w.WriteStringValue(rate.ToString("R", CultureInfo.InvariantCulture));
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    /// <summary>A controller of <paramref name="spec"/> in the state <see cref="WriteState"/> wrote; the searcher and the scheduler are attached after.</summary>
+    /// <summary>A controller of <paramref name="spec"/> in the state <see cref="SnapshotCapture"/> wrote; the searcher and the scheduler are attached after.</summary>
     public static ExperimentController FromState(ExperimentSpec spec, JsonElement state, IExperimentListener listener, TimeProvider time)
     {
         var controller = new ExperimentController(spec, null, null, listener, time, Time(state, "started_at"))

@@ -61,7 +61,7 @@ public sealed class ExperimentReplay
         if (journal is not null)
         {
             controller.Attach(
-                SearcherJournal.Restore(spec, lines.Select(l => l.GetRawText()), journal),
+                SearcherJournal.Restore(spec, lines.Select(l => (JsonElement?)l), journal),
                 SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
         }
 
@@ -92,7 +92,7 @@ public sealed class ExperimentReplay
         if (searcher is not null)
         {
             controller.Attach(
-                SearcherJournal.Continue(searcher, tail.Select(l => l.GetRawText()), journal),
+                SearcherJournal.Continue(searcher, tail.Select(l => (JsonElement?)l), journal),
                 SchedulerJournal.Restore(spec, schedulerCalls, (trialId, iteration) => results[(trialId, iteration)], journal));
         }
 

@@ -75,6 +75,9 @@ switch (command)
     case "restore":
         return await ScaleBenchmark.RestoreAsync(Arg(1, 100_000), Arg(2, 10), 0.9);
 
+    case "restore-copy":
+        return await ScaleBenchmark.RestoreCopyAsync(args[1]);
+
     case "experiments":
         return await ExperimentsBenchmark.RunAsync(Arg(1, 20), Arg(2, 16), Arg(3, 20_000));
 

@@ -176,6 +176,11 @@ public static class ScaleBenchmark
             }
 
             var killedAfter = clock.Elapsed.TotalSeconds;
+            if (Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is not null)
+            {
+                CopyFolder(folder, Path.Combine(Path.GetDirectoryName(root)!, "tuner-killed"));
+            }
+
             var journal = new FileInfo(Path.Combine(folder, "journal.jsonl")).Length;
             var snapshots = Tuner.Core.Results.JournalSnapshot.Files(folder).Select(f => (Path.GetFileName(f), new FileInfo(f).Length)).ToList();
             await using var tuner = await EmbeddedTuner.StartAsync();
@@ -204,6 +209,35 @@ public static class ScaleBenchmark
                 Directory.Delete(root, recursive: true);
             }
         }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    /// <summary>Restores a copy of a killed run's folder (kept by TUNER_BENCH_KEEP) and says how long until it runs again.</summary>
+    public static async Task<int> RestoreCopyAsync(string folder)
+    {
+        var copy = folder + "-copy";
+        if (Directory.Exists(copy))
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+
+        CopyFolder(folder, copy);
+        await using var tuner = await EmbeddedTuner.StartAsync();
+        var restore = Stopwatch.StartNew();
+        var id = await tuner.Client.RestoreAsync(copy);
+        var restored = await tuner.Client.GetAsync(id, 0);
+        Say($"restored in {restore.Elapsed.TotalSeconds:F2} s ({restored.Status.ToWire()})");
+        await tuner.Client.StopAsync(id);
+        return 0;
     }
 
     private static long CountLines(string path)

@@ -13,7 +13,10 @@ public static class EventFile
 {
     /// <summary>The file name TensorBoard looks for: <c>events.out.tfevents.&lt;seconds&gt;.&lt;host&gt;</c> (a suffix keeps two of one second apart).</summary>
     public static string FileName(DateTimeOffset created, string suffix = "") =>
-        $"events.out.tfevents.{created.ToUnixTimeSeconds()}.{Environment.MachineName}{suffix}";
+        $"events.out.tfevents.{created.ToUnixTimeSeconds()}.{MachineName}{suffix}";
+
+    // Asked once: the host's name is a system call each time.
+    private static readonly string MachineName = Environment.MachineName;
 
     /// <summary>CRC-32C (Castagnoli) of <paramref name="data"/>.</summary>
     public static uint Crc32C(ReadOnlySpan<byte> data)

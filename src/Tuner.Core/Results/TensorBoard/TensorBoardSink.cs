@@ -76,7 +76,11 @@ public sealed class TensorBoardSink : IResultSink
         Write(_root);
     }
 
-    public void TrialCreated(string trialId, TrialConfig config, DateTimeOffset at)
+    // The HParams records are made when written: a short trial's never are (it becomes points of the root run).
+    public void TrialCreated(string trialId, TrialConfig config, DateTimeOffset at) =>
+        Queue(trialId, at, new Pending(at, 0, null, () => SessionStart(config, at)));
+
+    private static Summary SessionStart(TrialConfig config, DateTimeOffset at)
     {
         var start = new SessionStartInfo { StartTimeSecs = at.ToUnixTimeMilliseconds() / 1000.0 };
         foreach (var (name, value) in config)
@@ -89,7 +93,7 @@ public sealed class TensorBoardSink : IResultSink
             };
         }
 
-        Queue(trialId, at, new Pending(at, 0, null, HParams(SessionStartTag, new HParamsPluginData { SessionStartInfo = start })));
+        return HParams(SessionStartTag, new HParamsPluginData { SessionStartInfo = start });
     }
 
     public void Result(string trialId, TrialResult result)
@@ -98,14 +102,17 @@ public sealed class TensorBoardSink : IResultSink
         Queue(trialId, at, new Pending(at, result.TrainingIteration, result, null));
     }
 
-    public void TrialEnded(string trialId, TrialStatus status, DateTimeOffset at)
+    public void TrialEnded(string trialId, TrialStatus status, DateTimeOffset at) =>
+        Queue(trialId, at, new Pending(at, 0, null, () => SessionEnd(status, at)), ends: true);
+
+    private static Summary SessionEnd(TrialStatus status, DateTimeOffset at)
     {
         var end = new SessionEndInfo
         {
             Status = status == TrialStatus.Error ? Status.Failure : Status.Success,
             EndTimeSecs = at.ToUnixTimeMilliseconds() / 1000.0,
         };
-        Queue(trialId, at, new Pending(at, 0, null, HParams(SessionEndTag, new HParamsPluginData { SessionEndInfo = end })), ends: true);
+        return HParams(SessionEndTag, new HParamsPluginData { SessionEndInfo = end });
     }
 
     public async Task ExperimentEndedAsync(ExperimentStatus status, DateTimeOffset at)
@@ -196,8 +203,8 @@ public sealed class TensorBoardSink : IResultSink
         {
             if (!_trials.TryGetValue(trialId, out var file))
             {
-                var directory = Path.Combine(_directory ?? throw new InvalidOperationException("the experiment has not started"), "trials", trialId);
-                file = _trials[trialId] = new TrialFile(directory, EventFile.FileName(at, _suffix), at, Number(trialId, ++_created));
+                var run = _directory ?? throw new InvalidOperationException("the experiment has not started");
+                file = _trials[trialId] = new TrialFile(() => Path.Combine(run, "trials", trialId), _suffix, at, Number(trialId, ++_created));
             }
 
             if (file.Queued.Count == 0)
@@ -344,7 +351,7 @@ public sealed class TensorBoardSink : IResultSink
 
     private static byte[] Serialize(Pending p)
     {
-        var summary = p.Summary;
+        var summary = p.Make?.Invoke();
         if (p.Result is { } result)
         {
             summary = new Summary();
@@ -385,11 +392,28 @@ public sealed class TensorBoardSink : IResultSink
         file.Records.Clear();
     }
 
-    private sealed record Pending(DateTimeOffset At, long Step, TrialResult? Result, Summary? Summary);
+    /// <summary>A record to write: a result's scalars, or a summary made when written.</summary>
+    private sealed record Pending(DateTimeOffset At, long Step, TrialResult? Result, Func<Summary>? Make);
 
-    private sealed class TrialFile(string directory, string name, DateTimeOffset created, long number)
+    /// <summary>An event file: the run's own, or a trial's (whose folder and name are made only if it is written).</summary>
+    private sealed class TrialFile
     {
-        public long Number { get; } = number;
+        private readonly Func<string>? _directory;
+        private readonly string _suffix = string.Empty;
+        private string? _directoryPath;
+        private string? _name;
+
+        public TrialFile(string directory, string name, DateTimeOffset created, long number)
+        {
+            (_directoryPath, _name, Created, Number) = (directory, name, created, number);
+        }
+
+        public TrialFile(Func<string> directory, string suffix, DateTimeOffset created, long number)
+        {
+            (_directory, _suffix, Created, Number) = (directory, suffix, created, number);
+        }
+
+        public long Number { get; }
 
         /// <summary>When the trial ended (set under the sink's gate).</summary>
         public DateTimeOffset? Ended { get; set; }
@@ -397,11 +421,11 @@ public sealed class TensorBoardSink : IResultSink
         /// <summary>Records taken from the queue and not yet written or summarised (by the one flush at a time).</summary>
         public List<Pending> Pending { get; } = [];
 
-        public string Directory { get; } = directory;
+        public string Directory => _directoryPath ??= _directory!();
 
-        public string Name { get; } = name;
+        public string Name => _name ??= EventFile.FileName(Created, _suffix);
 
-        public DateTimeOffset Created { get; } = created;
+        public DateTimeOffset Created { get; }
 
         public bool Started { get; set; }
 

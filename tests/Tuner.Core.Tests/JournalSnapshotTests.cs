@@ -69,6 +69,20 @@ public sealed class JournalSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void EndedTrials_KeepTheirDiagnosis_NotTheirCurve()
+    {
+        // Memory follows what runs: the (valid_loss, lr) pairs a running trial collects go once it has ended.
+        var (c, journal) = Start(Spec("{ algorithm: random, seed: 3 }"));
+        RunTrials(c, 10);
+        var ended = c.Trials.Where(t => t.Status.IsFinal()).ToList();
+
+        Assert.NotEmpty(ended);
+        Assert.All(ended, t => Assert.Null(t.Curve));
+        Assert.Contains(c.Trials, t => !t.Status.IsFinal() && t.Curve is { Count: > 0 });
+        journal.Dispose();
+    }
+
+    [Fact]
     public void ACapture_WritesTheStateItWasTakenIn_AfterTheExperimentMovedOn()
     {
         // The experiment's thread copies; the writer's thread serialises later, while trials go on changing.

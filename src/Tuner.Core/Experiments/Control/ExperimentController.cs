@@ -200,7 +200,9 @@ public sealed partial class ExperimentController
 
                 if (status.IsFinal())
                 {
+                    // The curve served the diagnosis; an ended trial keeps the advice, not a pair per iteration.
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
+                    trial.Curve = null;
                 }
 
                 break;

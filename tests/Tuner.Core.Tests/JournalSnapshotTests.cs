@@ -69,15 +69,18 @@ public sealed class JournalSnapshotTests : IDisposable
     }
 
     [Fact]
-    public void EndedTrials_KeepTheirDiagnosis_NotTheirCurve()
+    public void EndedTrials_KeepTheirDiagnosis_NotTheirCurve_AndTheirLastMetricsCompact()
     {
-        // Memory follows what runs: the (valid_loss, lr) pairs a running trial collects go once it has ended.
+        // Memory follows what runs: the (valid_loss, lr) pairs a running trial collects go once it has ended, and its last
+        // metrics are kept in a compact copy.
         var (c, journal) = Start(Spec("{ algorithm: random, seed: 3 }"));
         RunTrials(c, 10);
         var ended = c.Trials.Where(t => t.Status.IsFinal()).ToList();
 
         Assert.NotEmpty(ended);
         Assert.All(ended, t => Assert.Null(t.Curve));
+        Assert.All(ended, t => Assert.IsType<CompactMetrics>(t.LastResult!.Metrics));
+        Assert.Contains(c.Trials, t => !t.Status.IsFinal() && t.LastResult?.Metrics is Dictionary<string, double>);
         Assert.Contains(c.Trials, t => !t.Status.IsFinal() && t.Curve is { Count: > 0 });
         journal.Dispose();
     }

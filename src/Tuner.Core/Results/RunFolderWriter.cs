@@ -332,7 +332,9 @@ public sealed class RunFolderWriter : IAsyncDisposable
             var due = force || _time.GetElapsedTime(_lastDocumentWrite) >= _experimentInterval;
             if (_documentDirty && due)
             {
+                // Handed over, not kept: it lists every trial, and the next update brings a new one.
                 document = _document;
+                _document = null;
                 _documentDirty = false;
             }
         }
@@ -373,7 +375,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
                 lengthAt = start + _buffer.WrittenCount;
             }
 
-            foreach (var name in result.Metrics.Keys)
+            foreach (var (name, _) in result.Metrics)
             {
                 if (_known.Add(name))
                 {
@@ -416,7 +418,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
         var rows = ReadAll(Path.Combine(Directory, ResultsFileName));
         foreach (var (_, result) in rows)
         {
-            foreach (var name in result.Metrics.Keys)
+            foreach (var (name, _) in result.Metrics)
             {
                 if (_known.Add(name))
                 {

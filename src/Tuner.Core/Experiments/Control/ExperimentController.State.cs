@@ -203,6 +203,11 @@ public sealed partial class ExperimentController
                     : null,
             };
             trial.LastMetric = trial.LastResult?.GetMetric(spec.Metric);
+            if (trial.Status.IsFinal() && trial.LastResult is { } ended)
+            {
+                trial.LastResult = ended with { Metrics = CompactMetrics.Of(ended.Metrics, controller._metricNames) };
+            }
+
             controller._trials.Add(trial.TrialId, trial);
             controller._ordered.Add(trial);
             controller.Count(trial.Status, +1);

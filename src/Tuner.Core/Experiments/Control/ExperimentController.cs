@@ -19,6 +19,9 @@ public sealed partial class ExperimentController
 {
     private readonly Dictionary<string, TrialRecord> _trials = new(StringComparer.Ordinal);
     private readonly List<TrialRecord> _ordered = [];
+
+    // The metric name sets finished trials' compact metrics share (CompactMetrics).
+    private readonly List<string[]> _metricNames = [];
     private readonly Dictionary<TrialStatus, int> _counts = [];
     private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
     private readonly Queue<string> _resuming = new();
@@ -200,9 +203,14 @@ public sealed partial class ExperimentController
 
                 if (status.IsFinal())
                 {
-                    // The curve served the diagnosis; an ended trial keeps the advice, not a pair per iteration.
+                    // The curve served the diagnosis; an ended trial keeps the advice, not a pair per iteration, and its last
+                    // metrics in a compact copy (what is kept of each finished trial is what memory grows by).
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
                     trial.Curve = null;
+                    if (trial.LastResult is { } last)
+                    {
+                        trial.LastResult = last with { Metrics = CompactMetrics.Of(last.Metrics, _metricNames) };
+                    }
                 }
 
                 break;

@@ -15,7 +15,7 @@ namespace Tuner.Bench;
 /// One experiment of many no-op trials (100,000 x 10 reports by default) in an embedded cluster, results on tmpfs: how fast
 /// trials go early and late (trials/s over 5% of the trials from the 1,000th, and over the last 5%), the process's resident memory
 /// as it goes (peak, and growth from half way to the end), the trial grains still in memory at the end, and how many files
-/// the run folder has. Targets (issue 16): completes; the late rate within 15% of the early one; peak RSS under 1 GB and
+/// the run folder has. Targets (issue 16): completes; the late rate within 15% of a fresh run's right after; peak RSS under 1 GB and
 /// growing less than 10% from 50k to 100k trials.
 /// </summary>
 public static class ScaleBenchmark
@@ -36,30 +36,18 @@ public static class ScaleBenchmark
             var process = Process.GetCurrentProcess();
             var samples = new List<(double Seconds, int Done, long Rss, long Heap)>();
             var stopwatch = Stopwatch.StartNew();
-            var id = (await tuner.Client.SubmitAsync(spec, new() { OutputRoot = root })).ExperimentId;
-            ExperimentSnapshotLite last;
             long halfLive = 0;
             var halfDone = 0;
-            while (true)
+            var last = await FollowAsync(tuner.Client, spec, root, done =>
             {
-                var snapshot = await tuner.Client.GetAsync(id, 0);
                 process.Refresh();
-                var done = snapshot.Count(TrialStatus.Terminated) + snapshot.Count(TrialStatus.Error);
                 samples.Add((stopwatch.Elapsed.TotalSeconds, done, process.WorkingSet64, GC.GetGCMemoryInfo().TotalCommittedBytes));
                 if (halfLive == 0 && done >= trials / 2)
                 {
                     halfLive = GC.GetTotalMemory(forceFullCollection: true);
                     halfDone = done;
                 }
-
-                if (snapshot.Status != ExperimentStatus.Running)
-                {
-                    last = new(snapshot.Status, done, snapshot.ResultsReported, snapshot.OutputDirectory!);
-                    break;
-                }
-
-                await Task.Delay(50);
-            }
+            });
 
             stopwatch.Stop();
             var endLive = GC.GetTotalMemory(forceFullCollection: true);
@@ -68,19 +56,8 @@ public static class ScaleBenchmark
             // as many trials as the window past the first 1,000, in the same process (trials/s at 100k against trials/s at 1k).
             var freshTrials = Math.Min(trials, 1_000 + Math.Max(1, trials / 20));
             var fresh = Stopwatch.StartNew();
-            var freshId = (await tuner.Client.SubmitAsync(spec with { Name = "bench-scale-fresh", Samples = freshTrials }, new() { OutputRoot = root })).ExperimentId;
             var freshSamples = new List<(double Seconds, int Done)>();
-            while (true)
-            {
-                var snapshot = await tuner.Client.GetAsync(freshId, 0);
-                freshSamples.Add((fresh.Elapsed.TotalSeconds, snapshot.Count(TrialStatus.Terminated) + snapshot.Count(TrialStatus.Error)));
-                if (snapshot.Status != ExperimentStatus.Running)
-                {
-                    break;
-                }
-
-                await Task.Delay(50);
-            }
+            await FollowAsync(tuner.Client, spec with { Name = "bench-scale-fresh", Samples = freshTrials }, root, done => freshSamples.Add((fresh.Elapsed.TotalSeconds, done)));
 
             var freshFrom = freshSamples.First(s => s.Done >= Math.Min(1_000, freshTrials / 2));
             var freshTo = freshSamples[^1];
@@ -130,7 +107,7 @@ public static class ScaleBenchmark
         }
         finally
         {
-            if (Directory.Exists(root) && Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is null)
+            if (Directory.Exists(root) && !Keep)
             {
                 Directory.Delete(root, recursive: true);
             }
@@ -200,7 +177,7 @@ public static class ScaleBenchmark
             }
 
             var killedAfter = clock.Elapsed.TotalSeconds;
-            if (Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is not null)
+            if (Keep)
             {
                 CopyFolder(folder, Path.Combine(Path.GetDirectoryName(root)!, "tuner-killed"));
             }
@@ -228,7 +205,7 @@ public static class ScaleBenchmark
         }
         finally
         {
-            if (Directory.Exists(root) && Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is null)
+            if (Directory.Exists(root) && !Keep)
             {
                 Directory.Delete(root, recursive: true);
             }
@@ -298,6 +275,27 @@ public static class ScaleBenchmark
     };
 
     private sealed record ExperimentSnapshotLite(ExperimentStatus Status, int Done, long Results, string Directory);
+
+    /// <summary>Submits <paramref name="spec"/> and polls it every 50 ms until it ends, telling <paramref name="sample"/> the trials ended so far.</summary>
+    private static async Task<ExperimentSnapshotLite> FollowAsync(Tuner.Client.ITunerClient client, ExperimentSpec spec, string root, Action<int> sample)
+    {
+        var id = (await client.SubmitAsync(spec, new() { OutputRoot = root })).ExperimentId;
+        while (true)
+        {
+            var snapshot = await client.GetAsync(id, 0);
+            var done = snapshot.Count(TrialStatus.Terminated) + snapshot.Count(TrialStatus.Error);
+            sample(done);
+            if (snapshot.Status != ExperimentStatus.Running)
+            {
+                return new(snapshot.Status, done, snapshot.ResultsReported, snapshot.OutputDirectory!);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>TUNER_BENCH_KEEP set: the run folders stay (and the restore bench keeps a copy of the killed one), for a look or a profile.</summary>
+    private static bool Keep => Environment.GetEnvironmentVariable("TUNER_BENCH_KEEP") is not null;
 
     private static string Met(bool met) => met ? "[green]yes[/]" : "[red]no[/]";
 

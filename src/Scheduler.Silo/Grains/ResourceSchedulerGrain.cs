@@ -10,8 +10,8 @@ namespace Tuner.Scheduler.Grains;
 
 /// <summary>
 /// The cluster's resource scheduler: trials wait for slots in one queue per experiment, granted fairly
-/// between experiments (<see cref="FairQueue{T}"/>), each to the worker with the most free CPU that fits it. A grant starts the trial on that
-/// worker directly through its observer reference.
+/// between experiments (<see cref="FairQueue{T}"/>), each to the worker with the most free CPU that fits it. A grant
+/// starts the trial on that worker directly through its observer reference.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions options, TimeProvider time, ILogger<ResourceSchedulerGrain> logger) : Grain, IResourceSchedulerGrain
@@ -101,13 +101,12 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
         if (_grants.Remove(trialKey, out var grant))
         {
             _queue.Released(grant.Assignment.ExperimentId);
-        }
-
-        if (grant is not null && _workers.TryGetValue(grant.WorkerId, out var worker))
-        {
-            worker.CpuUsed = Math.Max(0, worker.CpuUsed - grant.Cpu);
-            worker.Gpus.Release(trialKey);
-            worker.Trials--;
+            if (_workers.TryGetValue(grant.WorkerId, out var worker))
+            {
+                worker.CpuUsed = Math.Max(0, worker.CpuUsed - grant.Cpu);
+                worker.Gpus.Release(trialKey);
+                worker.Trials--;
+            }
         }
 
         await DispatchAsync();
@@ -235,19 +234,8 @@ public sealed partial class ResourceSchedulerGrain(ResourceSchedulerOptions opti
     }
 
     /// <summary>The worker with the most free CPU (then the fewest trials) that fits a trial now, or null.</summary>
-    private Worker? Place(TrialAssignment request)
-    {
-        Worker? best = null;
-        foreach (var w in _workers.Values)
-        {
-            if (w.Fits(request.Resources) && (best is null || (w.Info.CpuSlots - w.CpuUsed, -w.Trials).CompareTo((best.Info.CpuSlots - best.CpuUsed, -best.Trials)) > 0))
-            {
-                best = w;
-            }
-        }
-
-        return best;
-    }
+    private Worker? Place(TrialAssignment request) =>
+        _workers.Values.Where(w => w.Fits(request.Resources)).MaxBy(w => (w.Info.CpuSlots - w.CpuUsed, -w.Trials));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} did not take a trial and was removed: {Error}")]
     private static partial void LogWorkerLost(ILogger logger, string workerId, string error);

@@ -91,10 +91,16 @@ public sealed class RunFolderWriter : IAsyncDisposable
             return false;
         }
 
-        using var reader = new StreamReader(new FileStream(_progress.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), Encoding.UTF8);
-        var header = reader.ReadLine() ?? string.Empty;
+        string header;
+        using (var reader = new StreamReader(new FileStream(_progress.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), Encoding.UTF8))
+        {
+            header = reader.ReadLine() ?? string.Empty;
+        }
+
+        using var csv = CsvHelper.CsvReader.FromText(header, new CsvHelper.CsvReaderOptions { Separator = ',' });
+        csv.ReadHeader();
+        var columns = csv.Headers;
         var fixedColumns = ProgressHeader.Split(',').Length;
-        var columns = ParseCsvLine(header);
         if (columns.Count != fixedColumns + count || !header.StartsWith(ProgressHeader, StringComparison.Ordinal))
         {
             return false;
@@ -109,50 +115,6 @@ public sealed class RunFolderWriter : IAsyncDisposable
         _progress.SetLength(bytes);
         _progress.Seek(0, SeekOrigin.End);
         return true;
-    }
-
-    /// <summary>The fields of one line of CSV (quoted fields with doubled quotes, as <see cref="CsvField"/> writes them).</summary>
-    private static List<string> ParseCsvLine(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(c);
-            }
-        }
-
-        fields.Add(field.ToString());
-        return fields;
     }
 
     /// <summary>Held (an exclusive lock on a file in the folder) while a writer has the folder open; the OS lets go when the process dies.</summary>

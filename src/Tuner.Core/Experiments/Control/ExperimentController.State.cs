@@ -203,9 +203,9 @@ public sealed partial class ExperimentController
                     : null,
             };
             trial.LastMetric = trial.LastResult?.GetMetric(spec.Metric);
-            if (trial.Status.IsFinal() && trial.LastResult is { } ended)
+            if (trial.Status.IsFinal())
             {
-                trial.LastResult = ended with { Metrics = CompactMetrics.Of(ended.Metrics, controller._metricNames) };
+                controller.KeepEnded(trial);
             }
 
             controller._trials.Add(trial.TrialId, trial);

@@ -147,6 +147,19 @@ public sealed partial class ExperimentController
             _ordered.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason, t.Diagnosis, t.Decisions)).ToList());
     }
 
+    /// <summary>
+    /// What an ended trial keeps: the curve has served the diagnosis (the advice stays, not a pair per iteration), and its last
+    /// metrics go into a compact copy; what is kept of each finished trial is what memory grows by.
+    /// </summary>
+    private void KeepEnded(TrialRecord trial)
+    {
+        trial.Curve = null;
+        if (trial.LastResult is { } last)
+        {
+            trial.LastResult = last with { Metrics = CompactMetrics.Of(last.Metrics, _metricNames) };
+        }
+    }
+
     // ---- Events: the one way the trial table changes ----
 
     /// <summary>Applies an event read back from the journal: the listener hears it as replayed.</summary>
@@ -203,14 +216,8 @@ public sealed partial class ExperimentController
 
                 if (status.IsFinal())
                 {
-                    // The curve served the diagnosis; an ended trial keeps the advice, not a pair per iteration, and its last
-                    // metrics in a compact copy (what is kept of each finished trial is what memory grows by).
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
-                    trial.Curve = null;
-                    if (trial.LastResult is { } last)
-                    {
-                        trial.LastResult = last with { Metrics = CompactMetrics.Of(last.Metrics, _metricNames) };
-                    }
+                    KeepEnded(trial);
                 }
 
                 break;

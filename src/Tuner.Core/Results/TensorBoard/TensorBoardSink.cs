@@ -58,7 +58,7 @@ public sealed class TensorBoardSink : IResultSink
 
         // A run restarted after a kill writes new files beside the old ones (TensorBoard reads them all).
         _suffix = resumed ? $".{at.ToUnixTimeMilliseconds()}" : string.Empty;
-        _root = new TrialFile(runDirectory, EventFile.FileName(at, _suffix), at, 0);
+        _root = new TrialFile(runDirectory, _suffix, at, 0);
         if (resumed)
         {
             return;
@@ -203,8 +203,8 @@ public sealed class TensorBoardSink : IResultSink
         {
             if (!_trials.TryGetValue(trialId, out var file))
             {
-                var run = _directory ?? throw new InvalidOperationException("the experiment has not started");
-                file = _trials[trialId] = new TrialFile(() => Path.Combine(run, "trials", trialId), _suffix, at, Number(trialId, ++_created));
+                var directory = Path.Combine(_directory ?? throw new InvalidOperationException("the experiment has not started"), "trials", trialId);
+                file = _trials[trialId] = new TrialFile(directory, _suffix, at, Number(trialId, ++_created));
             }
 
             if (file.Queued.Count == 0)
@@ -395,25 +395,12 @@ public sealed class TensorBoardSink : IResultSink
     /// <summary>A record to write: a result's scalars, or a summary made when written.</summary>
     private sealed record Pending(DateTimeOffset At, long Step, TrialResult? Result, Func<Summary>? Make);
 
-    /// <summary>An event file: the run's own, or a trial's (whose folder and name are made only if it is written).</summary>
-    private sealed class TrialFile
+    /// <summary>An event file: the run's own, or a trial's (whose name is made only if it is written).</summary>
+    private sealed class TrialFile(string directory, string suffix, DateTimeOffset created, long number)
     {
-        private readonly Func<string>? _directory;
-        private readonly string _suffix = string.Empty;
-        private string? _directoryPath;
         private string? _name;
 
-        public TrialFile(string directory, string name, DateTimeOffset created, long number)
-        {
-            (_directoryPath, _name, Created, Number) = (directory, name, created, number);
-        }
-
-        public TrialFile(Func<string> directory, string suffix, DateTimeOffset created, long number)
-        {
-            (_directory, _suffix, Created, Number) = (directory, suffix, created, number);
-        }
-
-        public long Number { get; }
+        public long Number { get; } = number;
 
         /// <summary>When the trial ended (set under the sink's gate).</summary>
         public DateTimeOffset? Ended { get; set; }
@@ -421,11 +408,11 @@ public sealed class TensorBoardSink : IResultSink
         /// <summary>Records taken from the queue and not yet written or summarised (by the one flush at a time).</summary>
         public List<Pending> Pending { get; } = [];
 
-        public string Directory => _directoryPath ??= _directory!();
+        public string Directory { get; } = directory;
 
-        public string Name => _name ??= EventFile.FileName(Created, _suffix);
+        public string Name => _name ??= EventFile.FileName(Created, suffix);
 
-        public DateTimeOffset Created { get; }
+        public DateTimeOffset Created { get; } = created;
 
         public bool Started { get; set; }
 

@@ -55,7 +55,9 @@ public sealed class JournalSnapshotTests : IDisposable
     {
         var journal = new JournalWriter(JournalPath);
         ExperimentJournal.WriteStart(journal, "e1", spec, T0);
-        var c = ExperimentController.Create(spec, journal, new JournalListener(journal), new StepClock(T0), T0);
+
+        // The ended trials in the folder's archive, as the experiment grain keeps them (left open: the test kills the run).
+        var c = ExperimentController.Create(spec, journal, new JournalListener(journal), new StepClock(T0), T0, TrialArchiveFile.Open(_dir, keep: 0));
         c.Start();
         c.Fill();
         return (c, journal);
@@ -69,19 +71,19 @@ public sealed class JournalSnapshotTests : IDisposable
     }
 
     [Fact]
-    public void EndedTrials_KeepTheirDiagnosis_NotTheirCurve_AndTheirLastMetricsCompact()
+    public void ASnapshot_HoldsTheOpenTrials_NotTheEndedOnes()
     {
-        // Memory follows what runs: the (valid_loss, lr) pairs a running trial collects go once it has ended, and its last
-        // metrics are kept in a compact copy.
+        // Its size follows what runs: the ended trials are in the archive up to where the snapshot says.
         var (c, journal) = Start(Spec("{ algorithm: random, seed: 3 }"));
-        RunTrials(c, 10);
-        var ended = c.Trials.Where(t => t.Status.IsFinal()).ToList();
+        RunTrials(c, 20);
+        var capture = c.CaptureSnapshot();
+        using var body = System.Text.Json.JsonDocument.Parse(capture.ToBytes());
+        var state = body.RootElement.GetProperty("controller");
 
-        Assert.NotEmpty(ended);
-        Assert.All(ended, t => Assert.Null(t.Curve));
-        Assert.All(ended, t => Assert.IsType<CompactMetrics>(t.LastResult!.Metrics));
-        Assert.Contains(c.Trials, t => !t.Status.IsFinal() && t.LastResult?.Metrics is Dictionary<string, double>);
-        Assert.Contains(c.Trials, t => !t.Status.IsFinal() && t.Curve is { Count: > 0 });
+        Assert.Equal(c.Open.Select(t => t.TrialId).Order(), state.GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("trial_id").GetString()!).Order());
+        Assert.Equal(c.Trials.Count, state.GetProperty("trial_count").GetInt32());
+        Assert.True(state.GetProperty("archived_bytes").GetInt64() == capture.ArchivedBytes && capture.ArchivedBytes > 0);
+        Assert.Equal(c.Trials.Count(t => t.Status.IsFinal()), File.ReadAllLines(Path.Combine(_dir, TrialArchiveFile.FileName)).Length);
         journal.Dispose();
     }
 
@@ -116,10 +118,13 @@ public sealed class JournalSnapshotTests : IDisposable
         journal.Dispose();
 
         var full = ExperimentReplay.Run(spec, ExperimentJournal.Read(JournalPath), new JournalListener(TextWriter.Null), new StepClock(T0.AddHours(1)), new StringWriter());
-        var snapshot = JournalSnapshot.Newest(_dir, new FileInfo(JournalPath).Length)!.Value;
+        var snapshot = JournalSnapshot.Newest(_dir, new FileInfo(JournalPath).Length, TrialArchiveFile.LengthIn(_dir))!.Value;
         var tail = ExperimentJournal.ReadFrom(JournalPath, snapshot.Header.JournalBytes);
         Assert.True(tail.Count < ExperimentJournal.Read(JournalPath).Count / 2, "the tail is a part of the journal");
-        var fromSnapshot = ExperimentReplay.FromSnapshot(spec, snapshot.Body.RootElement, tail, new JournalListener(TextWriter.Null), new StepClock(T0.AddHours(1)), new StringWriter());
+
+        // The archive cut where the snapshot was taken: the tail's replay archives the trials that ended after it again.
+        using var archive = TrialArchiveFile.Open(_dir, JournalSnapshot.ArchivedBytes(snapshot.Body));
+        var fromSnapshot = ExperimentReplay.FromSnapshot(spec, snapshot.Body.RootElement, tail, new JournalListener(TextWriter.Null), new StepClock(T0.AddHours(1)), new StringWriter(), archive);
 
         Assert.Equal(Table(full.Controller), Table(fromSnapshot.Controller));
         Assert.Equal(full.Controller.NextPosition, fromSnapshot.Controller.NextPosition);
@@ -147,23 +152,28 @@ public sealed class JournalSnapshotTests : IDisposable
         var length = new FileInfo(JournalPath).Length;
         var files = JournalSnapshot.Files(_dir).ToList();
         Assert.Equal(2, files.Count);
-        Assert.Equal(c.NextPosition - 1, JournalSnapshot.Newest(_dir, length)!.Value.Header.Position);
+        var archived = TrialArchiveFile.LengthIn(_dir);
+        Assert.Equal(c.NextPosition - 1, JournalSnapshot.Newest(_dir, length, archived)!.Value.Header.Position);
 
         // Cut short (a crash while written, without the rename's protection after a power loss): the previous one serves.
         var newest = File.ReadAllBytes(files[0]);
         File.WriteAllBytes(files[0], newest[..^10]);
-        Assert.Equal(first, JournalSnapshot.Newest(_dir, length)!.Value.Header.Position);
+        Assert.Equal(first, JournalSnapshot.Newest(_dir, length, archived)!.Value.Header.Position);
 
         // One byte of its body changed: its hash tells.
         var older = File.ReadAllBytes(files[1]);
         older[^5] ^= 0x20;
         File.WriteAllBytes(files[1], older);
         Assert.Null(JournalSnapshot.TryRead(files[1]));
-        Assert.Null(JournalSnapshot.Newest(_dir, length));
+        Assert.Null(JournalSnapshot.Newest(_dir, length, archived));
 
         // A whole snapshot whose tail the journal does not hold (the journal lost lines the snapshot covers) is not used either.
         File.WriteAllBytes(files[1], newest);
-        Assert.Null(JournalSnapshot.Newest(_dir, 100));
+        Assert.Null(JournalSnapshot.Newest(_dir, 100, archived));
+
+        // Nor one whose ended trials the archive has lost (cut short by a crash of the machine).
+        Assert.NotNull(JournalSnapshot.Newest(_dir, length, archived));
+        Assert.Null(JournalSnapshot.Newest(_dir, length, JournalSnapshot.ArchivedBytes(JournalSnapshot.TryRead(files[1])!.Value.Body) - 1));
     }
 
     [Fact]

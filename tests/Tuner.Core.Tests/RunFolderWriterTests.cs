@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tuner.Core.Experiments;
+using Tuner.Core.Experiments.Control;
 using Tuner.Core.Results;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
@@ -142,6 +143,11 @@ public sealed class RunFolderWriterTests : IDisposable
         var spec = SpecParser.Parse("name: exp\ntrainable: noop\nmetric: value\nspace: { x: { uniform: [0, 1] } }");
         var writer = RunFolderWriter.Create(_root, "exp");
         var config = new TrialConfig([new("x", 0.25)]);
+        var table = new TrialTable(new MemoryTrialArchive(), "value");
+        var ended = new TrialRecord("t00001", config, 1) { Status = TrialStatus.Terminated, Iteration = 4, LastResult = Result(4, 0.125), LastMetric = 0.125 };
+        table.Add(ended);
+        table.Settle(ended);
+        table.Add(new TrialRecord("t00002", new TrialConfig([new("x", 0.5)]), 2) { Status = TrialStatus.Running, Iteration = 1 });
         writer.UpdateExperiment(new ExperimentDocument(
             "exp-1",
             spec,
@@ -151,7 +157,7 @@ public sealed class RunFolderWriterTests : IDisposable
             DateTimeOffset.UnixEpoch.AddSeconds(3),
             new Dictionary<TrialStatus, int> { [TrialStatus.Terminated] = 1 },
             new BestTrial("t00001", config, Result(4, 0.125)),
-            [new TrialSummary("t00001", TrialStatus.Terminated, config, 4, 0, 0.125, null)]));
+            table.Capture(withCurves: false)));
         await writer.DisposeAsync();
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "exp", "experiment.json")));
@@ -165,6 +171,13 @@ public sealed class RunFolderWriterTests : IDisposable
         Assert.Equal(0.125, root.GetProperty("best").GetProperty("metrics").GetProperty("value").GetDouble());
         Assert.Equal(4, root.GetProperty("best").GetProperty("metrics").GetProperty("training_iteration").GetInt64());
         Assert.Equal("uniform", root.GetProperty("spec").GetProperty("space").GetProperty("x").EnumerateObject().Single().Name);
+
+        // Every trial, in the order created: the ended one copied from the archive, the open one as it is.
+        var trials = root.GetProperty("trials").EnumerateArray().ToList();
+        Assert.Equal(["t00001", "t00002"], trials.Select(t => t.GetProperty("trial_id").GetString()));
+        Assert.Equal(("TERMINATED", 4L, 0.125), (trials[0].GetProperty("status").GetString(), trials[0].GetProperty("iterations").GetInt64(), trials[0].GetProperty("value").GetDouble()));
+        Assert.Equal(0.125, trials[0].GetProperty("last_result").GetProperty("value").GetDouble());
+        Assert.Equal(("RUNNING", 0.5), (trials[1].GetProperty("status").GetString(), trials[1].GetProperty("config").GetProperty("x").GetDouble()));
     }
 
     [Fact]
@@ -187,7 +200,7 @@ public sealed class RunFolderWriterTests : IDisposable
         // Only this test's own flushes write: a background flush racing its changes below would fail them.
         var writer = RunFolderWriter.Create(_root, "exp", flushInterval: TimeSpan.FromDays(1));
         var spec = SpecParser.Parse("name: exp\ntrainable: noop\nmetric: value\nspace: { x: { uniform: [0, 1] } }");
-        var document = new ExperimentDocument("exp-1", spec, ExperimentStatus.Running, null, DateTimeOffset.UnixEpoch, null, new Dictionary<TrialStatus, int>(), null, []);
+        var document = new ExperimentDocument("exp-1", spec, ExperimentStatus.Running, null, DateTimeOffset.UnixEpoch, null, new Dictionary<TrialStatus, int>(), null, new TrialTable(new MemoryTrialArchive(), "value").Capture(withCurves: false));
         writer.UpdateExperiment(document);
         writer.Append("t00001", Result(1, 1));
         var blocked = Path.Combine(_root, "exp", "experiment.json");

@@ -14,5 +14,17 @@ public static class AtomicFile
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>The file as <paramref name="write"/> writes it to a stream (buffered: a large file needs no buffer its size).</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var temp = $"{path}.{Environment.ProcessId}.tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024))
+        {
+            write(stream);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
     public static void Write(string path, string content) => Write(path, System.Text.Encoding.UTF8.GetBytes(content));
 }

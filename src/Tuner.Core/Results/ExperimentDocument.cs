@@ -1,10 +1,15 @@
 using Tuner.Core.Experiments;
+using Tuner.Core.Experiments.Control;
 using Tuner.Core.Space;
 using Tuner.Core.Spec;
 
 namespace Tuner.Core.Results;
 
-/// <summary>What <c>experiment.json</c> holds: the spec, the status, counts by trial state, the best trial and every trial's summary.</summary>
+/// <summary>
+/// What <c>experiment.json</c> holds: the spec, the status, counts by trial state, the best trial and every trial's row
+/// (<see cref="TrialRowJson"/>), the table as it was when the document was made (written out on the writer's thread, the
+/// ended trials' rows copied from their archive).
+/// </summary>
 public sealed record ExperimentDocument(
     string Id,
     ExperimentSpec Spec,
@@ -14,19 +19,7 @@ public sealed record ExperimentDocument(
     DateTimeOffset? EndedAt,
     IReadOnlyDictionary<TrialStatus, int> StateCounts,
     BestTrial? Best,
-    IReadOnlyList<TrialSummary> Trials);
+    TrialTable.View Trials);
 
 /// <summary>The best trial by its last report's metric.</summary>
 public sealed record BestTrial(string TrialId, TrialConfig Config, TrialResult LastResult);
-
-/// <summary>One trial in <c>experiment.json</c>.</summary>
-public sealed record TrialSummary(
-    string TrialId,
-    TrialStatus Status,
-    TrialConfig Config,
-    long Iterations,
-    int Failures,
-    double? LastMetric,
-    string? StatusReason,
-    string? Diagnosis = null,
-    IReadOnlyList<TrialDecision>? Decisions = null);

@@ -33,13 +33,18 @@ public static class ResultJson
         w.WriteEndObject();
     }
 
-    public static void WriteResult(Utf8JsonWriter w, string trialId, TrialResult result)
+    /// <summary>A result as a row of <c>results.jsonl</c>; without <paramref name="trialId"/> (a trial's own last result), no <c>trial_id</c>.</summary>
+    public static void WriteResult(Utf8JsonWriter w, string? trialId, TrialResult result)
     {
         w.WriteStartObject();
         w.WriteNumber("training_iteration", result.TrainingIteration);
         WriteNumber(w, "time_total_s", result.TimeTotalS);
         WriteNumber(w, "timestamp", result.Timestamp);
-        w.WriteString("trial_id", trialId);
+        if (trialId is not null)
+        {
+            w.WriteString("trial_id", trialId);
+        }
+
         w.WriteNumber("iterations_since_restore", result.IterationsSinceRestore);
         foreach (var (key, value) in result.Metrics)
         {
@@ -75,7 +80,27 @@ public static class ResultJson
         return new TrialResult(iteration, total, timestamp, metrics, sinceRestore);
     }
 
-    public static void WriteExperiment(Utf8JsonWriter w, ExperimentDocument doc)
+    /// <summary>
+    /// <c>experiment.json</c>: the experiment's fields, indented, then <c>trials</c>, a trial a line (a run of 100,000 trials
+    /// reads and greps as 100,000 lines), streamed from the document's view of the table.
+    /// </summary>
+    public static void WriteExperiment(Stream stream, ExperimentDocument doc)
+    {
+        // The fields before the trials, as an object whose closing brace the trials' array goes before.
+        var head = new System.Buffers.ArrayBufferWriter<byte>(8192);
+        using (var w = new Utf8JsonWriter(head, new JsonWriterOptions { Indented = true, Encoder = Encoder }))
+        {
+            WriteExperimentFields(w, doc);
+        }
+
+        var fields = head.WrittenSpan[..head.WrittenSpan.LastIndexOf((byte)'}')].TrimEnd(" \r\n"u8);
+        stream.Write(fields);
+        stream.Write(",\n  \"trials\": "u8);
+        doc.Trials.WriteRows(stream, "  ");
+        stream.Write("\n}\n"u8);
+    }
+
+    private static void WriteExperimentFields(Utf8JsonWriter w, ExperimentDocument doc)
     {
         w.WriteStartObject();
         w.WriteString("name", doc.Spec.Name);
@@ -118,46 +143,6 @@ public static class ResultJson
 
         w.WritePropertyName("spec");
         SpecWriter.Write(w, doc.Spec.Redacted());
-        w.WriteStartArray("trials");
-        foreach (var t in doc.Trials)
-        {
-            w.WriteStartObject();
-            w.WriteString("trial_id", t.TrialId);
-            w.WriteString("status", t.Status.ToWire());
-            w.WriteNumber("iterations", t.Iterations);
-            w.WriteNumber("failures", t.Failures);
-            if (t.LastMetric is { } m)
-            {
-                WriteNumber(w, doc.Spec.Metric, m);
-            }
-
-            if (t.StatusReason is not null)
-            {
-                w.WriteString("status_reason", t.StatusReason);
-            }
-
-            if (t.Diagnosis is not null)
-            {
-                w.WriteString("diagnosis", t.Diagnosis);
-            }
-
-            if (t.Decisions is { Count: > 0 } decisions)
-            {
-                w.WriteStartArray("decisions");
-                foreach (var decision in decisions)
-                {
-                    WriteDecision(w, decision);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WritePropertyName("config");
-            SpecWriter.WriteConfig(w, t.Config);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
         w.WriteEndObject();
     }
 }

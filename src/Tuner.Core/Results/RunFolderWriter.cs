@@ -303,13 +303,8 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         if (document is not null)
         {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = ResultJson.Encoder }))
-            {
-                ResultJson.WriteExperiment(w, document);
-            }
-
-            AtomicFile.Write(Path.Combine(Directory, "experiment.json"), buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            // Streamed to the file: its trial rows are copied from the archive, never all in memory at once.
+            AtomicFile.Write(Path.Combine(Directory, "experiment.json"), stream => ResultJson.WriteExperiment(stream, document));
             _lastDocumentWrite = _time.GetTimestamp();
         }
     }

@@ -93,12 +93,13 @@ public sealed class ExperimentGrain(
         var outputs = NewOutputs(spec);
         outputs.Writer = writer;
         outputs.Journal = writer.OpenJournal(ExperimentJournal.FileName);
+        outputs.Archive = TrialArchiveFile.Open(writer.Directory, keep: 0);
         var startedAt = time.GetUtcNow();
         _startTimestamp = time.GetTimestamp();
 
         // Everything that changes the experiment goes to its journal, the searcher's and the scheduler's calls too.
         ExperimentJournal.WriteStart(outputs.Journal, Id, spec.Redacted(), startedAt);
-        var controller = ExperimentController.Create(spec, outputs.Journal, outputs, time, startedAt);
+        var controller = ExperimentController.Create(spec, outputs.Journal, outputs, time, startedAt, outputs.Archive);
         Hold(controller, writer.Directory);
         _telemetry!.BeginSpan("experiment");
         OpenSinks(startedAt, resumed: false);

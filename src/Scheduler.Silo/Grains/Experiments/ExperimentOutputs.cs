@@ -36,6 +36,9 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
 
     public ResultSinks? Sinks { get; set; }
 
+    /// <summary>Where the controller's ended trials go (the folder's <c>trials.jsonl</c>); open while the grain is, for reading them back.</summary>
+    public TrialArchive? Archive { get; set; }
+
     /// <summary>The live experiment's end, journaled but not yet shown to watchers.</summary>
     public ExperimentEvent? PendingEnd { get; set; }
 
@@ -146,10 +149,10 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
 
         _lastSnapshotPosition = position;
         _lastSnapshotTime = time.GetTimestamp();
-        var capture = controller.CaptureSnapshot();
+        var fsync = writer.Durability == Durability.Fsync;
+        var capture = controller.CaptureSnapshot(toDisk: fsync);
         var journalBytes = journal.Length;
         var directory = writer.Directory;
-        var fsync = writer.Durability == Durability.Fsync;
         writer.QueueSnapshot(writer.RowsAppended, rows =>
         {
             try
@@ -187,6 +190,10 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
             await sinks.DisposeAsync();
             Sinks = null;
         }
+
+        // After the writer: its last experiment.json copies the ended trials' rows from the archive.
+        Archive?.Dispose();
+        Archive = null;
     }
 
     /// <summary>The last position up to <paramref name="last"/> written out to the journal (every one when the journal is closed).</summary>

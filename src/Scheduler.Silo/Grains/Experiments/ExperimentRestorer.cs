@@ -44,7 +44,8 @@ internal static class ExperimentRestorer
         var outputs = outputsFor(spec);
 
         // The newest whole snapshot, and the journal's tail after it; without one, the whole journal.
-        var snapshot = JournalSnapshot.Newest(directory, new FileInfo(path).Length);
+        var snapshot = JournalSnapshot.Newest(directory, new FileInfo(path).Length, TrialArchiveFile.LengthIn(directory));
+        var archived = snapshot is { } taken0 ? JournalSnapshot.ArchivedBytes(taken0.Body) : 0;
         using var body = snapshot?.Body;
         var lines = snapshot is { } s ? ExperimentJournal.ReadFrom(path, s.Header.JournalBytes) : ExperimentJournal.Read(path);
         var endedForGood = snapshot is { } taken
@@ -52,13 +53,20 @@ internal static class ExperimentRestorer
             : ExperimentReplay.EndedForGood(lines);
         if (!endedForGood)
         {
+            // The rows and the ended trials after the snapshot go: the tail's replay records them again.
             outputs.Writer = RunFolderWriter.Open(directory, durability: spec.Durability, keep: snapshot?.Header.Rows);
             outputs.Journal = outputs.Writer.OpenJournal(ExperimentJournal.FileName);
+            outputs.Archive = TrialArchiveFile.Open(directory, archived);
+        }
+        else
+        {
+            // Only read: the folder is final, the ended trials are read from a copy.
+            outputs.Archive = MemoryTrialArchive.CopyOf(directory, archived);
         }
 
         var replay = snapshot is { } from
-            ? ExperimentReplay.FromSnapshot(spec, from.Body.RootElement, lines, outputs, time, outputs.Journal)
-            : ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal);
+            ? ExperimentReplay.FromSnapshot(spec, from.Body.RootElement, lines, outputs, time, outputs.Journal, outputs.Archive)
+            : ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal, outputs.Archive);
         return (replay, outputs);
     }
 

@@ -17,7 +17,7 @@ internal static class ExperimentSnapshots
         var open = controller.Open
             .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, _ => 2 })
             .ThenBy(t => t.Index);
-        var ended = Enumerable.Range(0, controller.Trials.Count).Select(i => controller.Trials[controller.Trials.Count - 1 - i]).Where(t => t.Status.IsFinal());
+        var ended = controller.NewestEnded;
         var rows = open.Concat(ended)
             .Take(Math.Max(maxRows, 0))
             .Select(t => new TrialRow(t.TrialId, t.Status, t.Config, t.Iteration, t.LastMetric, t.Failures, t.Reason, t.Diagnosis, t.Decisions?.Select(d => d.ToString()).ToList(), t.Worker))

@@ -33,18 +33,16 @@ internal sealed class ExperimentTelemetry(string experimentId, ExperimentSpec sp
             gauges.SetCount(status.ToWire(), count);
         }
 
-        foreach (var trial in controller.Trials)
+        foreach (var value in controller.EndedMetrics)
+        {
+            gauges.OfferBest(value);
+        }
+
+        foreach (var trial in controller.Open)
         {
             if (trial.LastMetric is { } value)
             {
-                if (trial.Status.IsFinal())
-                {
-                    gauges.OfferBest(value);
-                }
-                else
-                {
-                    gauges.SetLatest(trial.TrialId, value, trial.Iteration);
-                }
+                gauges.SetLatest(trial.TrialId, value, trial.Iteration);
             }
         }
     }

@@ -23,14 +23,14 @@ public sealed partial class ExperimentController
         _resuming.Clear();
         if (status == ExperimentStatus.Stopped)
         {
-            _interrupted = _ordered.Where(t => !t.Status.IsFinal()).Select(t => t.TrialId).ToHashSet(StringComparer.Ordinal);
+            _interrupted = _open.Select(t => t.TrialId).ToHashSet(StringComparer.Ordinal);
             _interruptedPaused = _paused.ToHashSet(StringComparer.Ordinal);
             _listener.OnInterrupted([.. _interrupted.Order(StringComparer.Ordinal)], [.. _interruptedPaused.Order(StringComparer.Ordinal)]);
         }
 
         return Live == 0
             ? []
-            : _ordered.Where(t => !t.Status.IsFinal() && t.Status != TrialStatus.Paused).Select(t => (ExperimentCommand)new StopTrial(t.TrialId, reason ?? "experiment ended")).ToList();
+            : OpenInOrder().Where(t => t.Status != TrialStatus.Paused).Select(t => (ExperimentCommand)new StopTrial(t.TrialId, reason ?? "experiment ended")).ToList();
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed partial class ExperimentController
             EndPaused(trialId, reason, commands);
         }
 
-        foreach (var trial in _ordered.Where(t => !t.Status.IsFinal()).ToList())
+        foreach (var trial in OpenInOrder().ToList())
         {
             // No answer within the grace period: recorded as stopped; late reports are ignored.
             SetStatus(trial, TrialStatus.Terminated, trial.Reason ?? reason);
@@ -54,7 +54,7 @@ public sealed partial class ExperimentController
         }
 
         var status = _ending;
-        if (status == ExperimentStatus.Completed && _ordered.Count > 0 && _counts.GetValueOrDefault(TrialStatus.Terminated) == 0)
+        if (status == ExperimentStatus.Completed && _table.Count > 0 && _counts.GetValueOrDefault(TrialStatus.Terminated) == 0)
         {
             status = ExperimentStatus.Failed;
             _endReason ??= "every trial ended in ERROR";
@@ -85,7 +85,8 @@ public sealed partial class ExperimentController
         IsFinishing = false;
         _endReason = null;
         var commands = new List<ExperimentCommand>();
-        var interrupted = (_interrupted ?? []).Select(id => _trials[id]).OrderBy(t => t.Index).ToList();
+        // Ended when the stop interrupted them: brought back from the archive.
+        var interrupted = (_interrupted ?? []).Select(id => Require(id, "the resume")).OrderBy(t => t.Index).ToList();
         foreach (var trial in interrupted)
         {
             commands.Add(new ReopenTrial(trial.TrialId));
@@ -150,7 +151,7 @@ public sealed partial class ExperimentController
         _interruptedPaused = new HashSet<string>(StringComparer.Ordinal);
         var commands = new List<ExperimentCommand>();
         var requeued = 0;
-        foreach (var trial in _ordered.Where(t => !t.Status.IsFinal()).ToList())
+        foreach (var trial in OpenInOrder().ToList())
         {
             var lastDecision = trial.LastDecision;
             if (lastDecision?.Action == "stop" && trial.Status != TrialStatus.Paused)
@@ -179,4 +180,7 @@ public sealed partial class ExperimentController
         commands.AddRange(Fill());
         return (commands, requeued);
     }
+
+    /// <summary>The open trials in the order they were created.</summary>
+    private IEnumerable<TrialRecord> OpenInOrder() => _open.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index);
 }

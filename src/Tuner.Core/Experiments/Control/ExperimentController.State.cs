@@ -25,20 +25,13 @@ public sealed partial class ExperimentController
     public byte[] SnapshotBody() => CaptureSnapshot().ToBytes();
 
     /// <summary>
-    /// The state a snapshot taken now holds, copied (the trial table row by row, the searcher's calls) so that it can be
-    /// written out on another thread while the experiment goes on: the copy costs a few milliseconds at 100,000 trials, the
-    /// writing hundreds, and that stays off the experiment's thread.
+    /// The state a snapshot taken now holds, copied so that it can be written out on another thread while the experiment goes
+    /// on: the open trials' rows (few), where the archive of ended trials ends (sealed: every row up to there is written, and to
+    /// the disk with <paramref name="toDisk"/>) and the searcher's calls. Nothing in it grows with finished trials but the calls
+    /// (an int each).
     /// </summary>
-    public SnapshotCapture CaptureSnapshot()
-    {
-        var rows = new SnapshotCapture.Row[_ordered.Count];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var t = _ordered[i];
-            rows[i] = new SnapshotCapture.Row(t.TrialId, t.Status, t.Config, t.Iteration, t.Attempt, t.Failures, t.LastResult, t.Reason, t.Diagnosis, t.Decisions?.ToArray(), t.Curve?.ToArray());
-        }
-
-        return new SnapshotCapture(
+    public SnapshotCapture CaptureSnapshot(bool toDisk = false) =>
+        new(
             StartedAt,
             Status,
             StatusReason,
@@ -48,9 +41,8 @@ public sealed partial class ExperimentController
             ResultsRecorded,
             _interrupted?.ToArray(),
             _interruptedPaused?.ToArray(),
-            rows,
+            _table.Capture(withCurves: true, toDisk),
             [.. ((SearcherJournal)_searcher!).Ops]);
-    }
 
     /// <summary>A copy of the controller's replayable state and the searcher's calls, written as a snapshot's body by <see cref="ToBytes"/>.</summary>
     public sealed class SnapshotCapture(
@@ -63,26 +55,15 @@ public sealed partial class ExperimentController
         long resultsRecorded,
         string[]? interrupted,
         string[]? interruptedPaused,
-        SnapshotCapture.Row[] trials,
+        TrialTable.View trials,
         int[] searcherOps)
     {
-        /// <summary>One trial's row, copied.</summary>
-        public readonly record struct Row(
-            string Id,
-            TrialStatus Status,
-            TrialConfig Config,
-            long Iteration,
-            int Attempt,
-            int Failures,
-            TrialResult? LastResult,
-            string? Reason,
-            string? Diagnosis,
-            TrialDecision[]? Decisions,
-            (double Loss, double Rate)[]? Curve);
+        /// <summary>The length of the ended trials' archive the snapshot covers (a restore cuts it there and reads it).</summary>
+        public long ArchivedBytes => trials.ArchivedBytes;
 
         public byte[] ToBytes()
         {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + (trials.Length * 320));
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096 + (trials.LiveRows.Count * 512) + (searcherOps.Length * 3));
             using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResultJson.Encoder }))
             {
                 w.WriteStartObject();
@@ -116,64 +97,28 @@ public sealed partial class ExperimentController
             w.WriteString("last_event_time", lastEventTime.ToString("O", CultureInfo.InvariantCulture));
             w.WriteNumber("next_position", nextPosition);
             w.WriteNumber("results_recorded", resultsRecorded);
+            w.WriteNumber("trial_count", trials.Count);
+            w.WriteNumber("archived_bytes", trials.ArchivedBytes);
             WriteIds(w, "interrupted", interrupted);
             WriteIds(w, "interrupted_paused", interruptedPaused);
+
+            // The open trials; the ended ones are the archive's rows up to archived_bytes.
             w.WriteStartArray("trials");
-            foreach (var t in trials)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", t.Id);
-                w.WriteString("status", t.Status.ToWire());
-                w.WritePropertyName("config");
-                SpecWriter.WriteConfig(w, t.Config);
-                w.WriteNumber("iteration", t.Iteration);
-                w.WriteNumber("attempt", t.Attempt);
-                w.WriteNumber("failures", t.Failures);
-                if (t.LastResult is { } last)
-                {
-                    w.WritePropertyName("last_result");
-                    ResultJson.WriteResult(w, t.Id, last);
-                }
-
-                WriteOptional(w, "reason", t.Reason);
-                WriteOptional(w, "diagnosis", t.Diagnosis);
-                if (t.Decisions is { } decisions)
-                {
-                    w.WriteStartArray("decisions");
-                    foreach (var decision in decisions)
-                    {
-                        ResultJson.WriteDecision(w, decision);
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                if (t.Curve is { } curve)
-                {
-                    w.WriteStartArray("curve");
-                    foreach (var (loss, rate) in curve)
-                    {
-                        w.WriteStartArray();
-                        w.WriteStringValue(loss.ToString("R", CultureInfo.InvariantCulture));
-                        w.WriteStringValue(rate.ToString("R", CultureInfo.InvariantCulture));
-                        w.WriteEndArray();
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndObject();
-            }
-
+            trials.WriteLiveRows(w);
             w.WriteEndArray();
             w.WriteEndObject();
         }
     }
 
-    /// <summary>A controller of <paramref name="spec"/> in the state <see cref="SnapshotCapture"/> wrote; the searcher and the scheduler are attached after.</summary>
-    public static ExperimentController FromState(ExperimentSpec spec, JsonElement state, IExperimentListener listener, TimeProvider time)
+    /// <summary>
+    /// A controller of <paramref name="spec"/> in the state <see cref="SnapshotCapture"/> wrote: the ended trials read from
+    /// <paramref name="archive"/> (cut where the snapshot was taken), the open ones from the snapshot's rows. The searcher and the
+    /// scheduler are attached after.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The archive and the rows together do not hold every trial the snapshot counts.</exception>
+    public static ExperimentController FromState(ExperimentSpec spec, JsonElement state, TrialArchive archive, IExperimentListener listener, TimeProvider time)
     {
-        var controller = new ExperimentController(spec, null, null, listener, time, Time(state, "started_at"))
+        var controller = new ExperimentController(spec, null, null, listener, time, Time(state, "started_at"), archive)
         {
             Status = Enum.Parse<ExperimentStatus>(state.GetProperty("status").GetString()!, ignoreCase: true),
             StatusReason = Optional(state, "status_reason"),
@@ -184,37 +129,34 @@ public sealed partial class ExperimentController
         };
         controller._interrupted = state.TryGetProperty("interrupted", out var interrupted) ? Ids(interrupted) : null;
         controller._interruptedPaused = state.TryGetProperty("interrupted_paused", out var paused) ? Ids(paused) : new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in state.GetProperty("trials").EnumerateArray())
+        var table = controller._table;
+        var archived = state.GetProperty("archived_bytes").GetInt64();
+        if (archive.Length < archived)
         {
-            var trial = new TrialRecord(t.GetProperty("id").GetString()!, TrialConfigJson.Read(t.GetProperty("config")), controller._ordered.Count + 1)
-            {
-                Status = Enum.Parse<TrialStatus>(t.GetProperty("status").GetString()!, ignoreCase: true),
-                Iteration = t.GetProperty("iteration").GetInt64(),
-                Attempt = t.GetProperty("attempt").GetInt32(),
-                Failures = t.GetProperty("failures").GetInt32(),
-                LastResult = t.TryGetProperty("last_result", out var last) ? ResultJson.ReadResult(last) : null,
-                Reason = Optional(t, "reason"),
-                Diagnosis = Optional(t, "diagnosis"),
-                Decisions = t.TryGetProperty("decisions", out var decisions)
-                    ? decisions.EnumerateArray().Select(d => new TrialDecision(d.GetProperty("training_iteration").GetInt64(), d.GetProperty("action").GetString()!, d.GetProperty("reason").GetString() ?? string.Empty)).ToList()
-                    : null,
-                Curve = t.TryGetProperty("curve", out var curve)
-                    ? curve.EnumerateArray().Select(p => (double.Parse(p[0].GetString()!, CultureInfo.InvariantCulture), double.Parse(p[1].GetString()!, CultureInfo.InvariantCulture))).ToList()
-                    : null,
-            };
-            trial.LastMetric = trial.LastResult?.GetMetric(spec.Metric);
-            if (trial.Status.IsFinal())
-            {
-                controller.KeepEnded(trial);
-            }
+            throw new InvalidDataException($"snapshot: the ended trials' archive has {archive.Length} bytes, fewer than the {archived} it covers");
+        }
 
-            controller._trials.Add(trial.TrialId, trial);
-            controller._ordered.Add(trial);
-            controller.Count(trial.Status, +1);
-            if (!trial.Status.IsFinal())
-            {
-                controller._open.Add(trial);
-            }
+        foreach (var (trial, offset, length) in TrialTable.ReadArchive(archive, archived, spec.Metric))
+        {
+            table.Restore(trial, offset, length);
+        }
+
+        foreach (var row in state.GetProperty("trials").EnumerateArray())
+        {
+            var trial = TrialRowJson.Read(row, spec.Metric);
+            table.RestoreLive(trial);
+            controller._open.Add(trial);
+        }
+
+        var count = state.GetProperty("trial_count").GetInt32();
+        if (table.Count != count || table.FirstMissing() is not null)
+        {
+            throw new InvalidDataException($"snapshot: it counts {count} trials, and its archive and rows hold {table.Count}{(table.FirstMissing() is { } m ? $", without {TrialTable.IdOf(m)}" : string.Empty)}");
+        }
+
+        foreach (var status in table.Statuses())
+        {
+            controller.Count(status, +1);
         }
 
         controller._bestStale = true;

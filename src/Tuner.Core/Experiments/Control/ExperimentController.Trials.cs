@@ -50,14 +50,14 @@ public sealed partial class ExperimentController
 
             if (_resuming.TryDequeue(out var interrupted))
             {
-                Resume(_trials[interrupted], SchedulerChoice.Resume(interrupted, "resumed with the experiment"), commands);
+                Resume(OpenTrial(interrupted), SchedulerChoice.Resume(interrupted, "resumed with the experiment"), commands);
                 continue;
             }
 
             var choice = scheduler.ChooseTrialToRun(state);
             if (choice.Kind == ChoiceKind.Resume && choice.TrialId is { } resumed && _paused.Contains(resumed))
             {
-                Resume(_trials[resumed], choice, commands);
+                Resume(OpenTrial(resumed), choice, commands);
                 continue;
             }
 
@@ -98,7 +98,7 @@ public sealed partial class ExperimentController
     /// <summary>Creates a trial with the searcher's next config, or returns false when the searcher has none now.</summary>
     private bool TryStartNew(List<ExperimentCommand> commands)
     {
-        var trialId = $"t{_ordered.Count + 1:D5}";
+        var trialId = TrialTable.IdOf(_table.Count + 1);
         if (!_searcher!.TrySuggest(trialId, out var config))
         {
             return false;
@@ -117,7 +117,7 @@ public sealed partial class ExperimentController
         _paused.Remove(trial.TrialId);
         Live++;
         SetStatus(trial, TrialStatus.Pending, choice.Reason);
-        if (choice.CloneFrom is { } donor && _trials.ContainsKey(donor))
+        if (choice.CloneFrom is { } donor && TrialTable.IndexOf(donor) is > 0 and var d && d <= _table.Count)
         {
             commands.Add(new ResumeTrial(trial.TrialId, donor, choice.Config, choice.Reason));
             return;
@@ -133,7 +133,7 @@ public sealed partial class ExperimentController
     /// </summary>
     public void Exploited(string trialId, long? fromIteration, TrialConfig? config, string? reason)
     {
-        var trial = _trials[trialId];
+        var trial = OpenTrial(trialId);
         if (fromIteration is { } iteration)
         {
             if (config is not null)
@@ -151,7 +151,7 @@ public sealed partial class ExperimentController
     /// <summary>Ends a paused trial (it holds no slot, so it ends here and now).</summary>
     private bool EndPaused(string trialId, string reason, List<ExperimentCommand> commands)
     {
-        if (!_trials.TryGetValue(trialId, out var trial) || trial.Status != TrialStatus.Paused)
+        if (!TryGetOpen(trialId, out var trial) || trial.Status != TrialStatus.Paused)
         {
             return false;
         }
@@ -180,7 +180,8 @@ public sealed partial class ExperimentController
     /// <summary>The trial gets a new run (after a restore): its attempt number, journaled, so that reports of earlier runs are refused.</summary>
     public int NextAttempt(string trialId)
     {
-        var trial = _trials[trialId];
+        // Ended too (a stopped experiment's interrupted trial, restored): brought back for the change, then archived again.
+        var trial = Require(trialId, "a new run");
         NewAttempt(trial, trial.Attempt + 1, trial.Failures);
         return trial.Attempt;
     }
@@ -188,7 +189,7 @@ public sealed partial class ExperimentController
     /// <summary>Run <paramref name="attempt"/> of the trial began on <paramref name="workerId"/>; false for a trial this experiment does not have.</summary>
     public bool OnTrialStarted(string trialId, string workerId, int attempt)
     {
-        if (!_trials.TryGetValue(trialId, out var trial))
+        if (!TryGetOpen(trialId, out var trial))
         {
             return false;
         }
@@ -217,7 +218,7 @@ public sealed partial class ExperimentController
     /// </summary>
     public SchedulerAction OnResult(string trialId, int attempt, TrialResult result, List<ExperimentCommand> commands)
     {
-        if (!_trials.TryGetValue(trialId, out var trial) || trial.Status.IsFinal() || attempt < trial.Attempt)
+        if (!TryGetOpen(trialId, out var trial) || trial.Status.IsFinal() || attempt < trial.Attempt)
         {
             // Ended, or a run the trial has moved past (its worker lost the lease, or it ran before a restart): not recorded.
             return SchedulerAction.Stop;
@@ -274,7 +275,7 @@ public sealed partial class ExperimentController
     /// <summary>A trial failed (or was handed back) and runs again as <paramref name="attempt"/>, from its last checkpoint.</summary>
     public void OnTrialRetrying(string trialId, int failures, string error, int attempt)
     {
-        if (_trials.TryGetValue(trialId, out var trial))
+        if (TryGetOpen(trialId, out var trial) && !trial.Status.IsFinal())
         {
             NewAttempt(trial, attempt, failures);
             SetStatus(trial, TrialStatus.Pending, $"retrying after failure {failures}: {error}");
@@ -284,7 +285,7 @@ public sealed partial class ExperimentController
     /// <summary>A trial paused on the scheduler's decision (its slot is about to be free); while the experiment ends, a pause is an end.</summary>
     public IReadOnlyList<ExperimentCommand> OnTrialPaused(string trialId)
     {
-        if (!_trials.TryGetValue(trialId, out var trial) || trial.Status.IsFinal() || trial.Status == TrialStatus.Paused)
+        if (!TryGetOpen(trialId, out var trial) || trial.Status.IsFinal() || trial.Status == TrialStatus.Paused)
         {
             return [];
         }
@@ -304,7 +305,7 @@ public sealed partial class ExperimentController
     /// <summary>A trial reached TERMINATED or ERROR on its worker.</summary>
     public IReadOnlyList<ExperimentCommand> OnTrialEnded(string trialId, TrialStatus status, string? reason)
     {
-        if (!_trials.TryGetValue(trialId, out var trial) || trial.Status.IsFinal())
+        if (!TryGetOpen(trialId, out var trial) || trial.Status.IsFinal())
         {
             return [];
         }
@@ -317,9 +318,9 @@ public sealed partial class ExperimentController
     /// <summary>The user stops one trial (a decision); an ended one, or any while the experiment ends, is left as it is.</summary>
     public IReadOnlyList<ExperimentCommand> StopTrial(string trialId, string reason)
     {
-        var trial = _trials[trialId];
-        if (trial.Status.IsFinal() || IsFinishing)
+        if (!TryGetOpen(trialId, out var trial) || trial.Status.IsFinal() || IsFinishing)
         {
+            // Ended (archived, or ending now), or the experiment is ending: left as it is.
             return [];
         }
 

@@ -17,11 +17,7 @@ namespace Tuner.Core.Experiments.Control;
 /// </summary>
 public sealed partial class ExperimentController
 {
-    private readonly Dictionary<string, TrialRecord> _trials = new(StringComparer.Ordinal);
-    private readonly List<TrialRecord> _ordered = [];
-
-    // The metric name sets finished trials' compact metrics share (CompactMetrics).
-    private readonly List<string[]> _metricNames = [];
+    private readonly TrialTable _table;
     private readonly Dictionary<TrialStatus, int> _counts = [];
     private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
     private readonly Queue<string> _resuming = new();
@@ -42,9 +38,11 @@ public sealed partial class ExperimentController
     private ExperimentStatus _ending;
     private string? _endReason;
 
-    public ExperimentController(ExperimentSpec spec, ISearcher? searcher, ITrialScheduler? scheduler, IExperimentListener listener, TimeProvider time, DateTimeOffset startedAt)
+    /// <param name="archive">Where ended trials go (the run folder's <c>trials.jsonl</c>); in memory when null.</param>
+    public ExperimentController(ExperimentSpec spec, ISearcher? searcher, ITrialScheduler? scheduler, IExperimentListener listener, TimeProvider time, DateTimeOffset startedAt, TrialArchive? archive = null)
     {
         Spec = spec;
+        _table = new TrialTable(archive ?? new MemoryTrialArchive(), spec.Metric);
         _searcher = searcher;
         _scheduler = scheduler;
         _stop = new StopCriteria(spec);
@@ -55,8 +53,8 @@ public sealed partial class ExperimentController
     }
 
     /// <summary>A controller of a new experiment with the searcher and the scheduler its spec names, their calls journaled to <paramref name="journal"/>.</summary>
-    public static ExperimentController Create(ExperimentSpec spec, TextWriter journal, IExperimentListener listener, TimeProvider time, DateTimeOffset startedAt) =>
-        new(spec, new SearcherJournal(SearcherFactory.Create(spec), journal), new SchedulerJournal(SchedulerFactory.Create(spec), journal), listener, time, startedAt);
+    public static ExperimentController Create(ExperimentSpec spec, TextWriter journal, IExperimentListener listener, TimeProvider time, DateTimeOffset startedAt, TrialArchive? archive = null) =>
+        new(spec, new SearcherJournal(SearcherFactory.Create(spec), journal), new SchedulerJournal(SchedulerFactory.Create(spec), journal), listener, time, startedAt, archive);
 
     public ExperimentSpec Spec { get; }
 
@@ -87,8 +85,17 @@ public sealed partial class ExperimentController
     /// <summary>The experiment failed because a trial did not report its metric: invalid input, not a runtime failure.</summary>
     public bool IsSpecError { get; private set; }
 
-    /// <summary>Every trial, in the order they were created.</summary>
-    public IReadOnlyList<TrialRecord> Trials => _ordered;
+    /// <summary>Every trial, in the order they were created: the open ones in memory, the ended ones read back from the archive one by one (see <see cref="TrialTable"/>).</summary>
+    public IReadOnlyList<TrialRecord> Trials => _table;
+
+    /// <summary>Trials held in memory as records: the open ones (an ended one is archived as it ends).</summary>
+    public int TrialsInMemory => _table.LiveCount;
+
+    /// <summary>The last values of the metric the ended trials have (no trial read back).</summary>
+    public IEnumerable<double> EndedMetrics => _table.EndedMetrics();
+
+    /// <summary>The ended trials, newest first, read back one at a time.</summary>
+    public IEnumerable<TrialRecord> NewestEnded => _table.NewestEnded();
 
     public IReadOnlyDictionary<TrialStatus, int> Counts => _counts;
 
@@ -101,19 +108,16 @@ public sealed partial class ExperimentController
     /// <summary>Ended and nothing is left to finish: every trial has ended.</summary>
     public bool AllEnded => Live == 0;
 
-    public bool TryGetTrial(string trialId, out TrialRecord trial) => _trials.TryGetValue(trialId, out trial!);
+    /// <summary>The trial: an open one as it is, an ended one a copy read back from the archive.</summary>
+    public bool TryGetTrial(string trialId, out TrialRecord trial) => _table.TryGet(trialId, out trial);
 
     /// <summary>The trial with the best last metric, or null while none has one (kept as results come: no pass over every trial).</summary>
     public TrialRecord? Best()
     {
         if (_bestStale)
         {
-            _best = null;
-            foreach (var trial in _ordered)
-            {
-                OfferBest(trial);
-            }
-
+            var index = _table.BestIndex(Spec);
+            _best = index > 0 && _table.TryGet(TrialTable.IdOf(index), out var best) ? best : null;
             _bestStale = false;
         }
 
@@ -144,20 +148,7 @@ public sealed partial class ExperimentController
             EndedAt,
             new Dictionary<TrialStatus, int>(_counts),
             best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
-            _ordered.Select(t => new TrialSummary(t.TrialId, t.Status, t.Config, t.Iteration, t.Failures, t.LastMetric, t.Reason, t.Diagnosis, t.Decisions)).ToList());
-    }
-
-    /// <summary>
-    /// What an ended trial keeps: the curve has served the diagnosis (the advice stays, not a pair per iteration), and its last
-    /// metrics go into a compact copy; what is kept of each finished trial is what memory grows by.
-    /// </summary>
-    private void KeepEnded(TrialRecord trial)
-    {
-        trial.Curve = null;
-        if (trial.LastResult is { } last)
-        {
-            trial.LastResult = last with { Metrics = CompactMetrics.Of(last.Metrics, _metricNames) };
-        }
+            _table.Capture(withCurves: false));
     }
 
     // ---- Events: the one way the trial table changes ----
@@ -175,6 +166,7 @@ public sealed partial class ExperimentController
         var trial = Require(trialId, "attempt");
         trial.Attempt = Math.Max(trial.Attempt, attempt);
         trial.Failures = failures;
+        _table.Settle(trial);
     }
 
     /// <summary>Applies a journal's interrupted line: the trials a user's stop interrupted.</summary>
@@ -188,14 +180,24 @@ public sealed partial class ExperimentController
     private void Apply(ExperimentEvent e)
     {
         var trial = e.Kind == ExperimentEventKind.TrialCreated || e.TrialId is null ? null : Require(e.TrialId, $"journal event {e.Position}");
+        ApplyTo(trial, e);
+
+        // An ended trial leaves memory for the archive (an event on one already there brought it back for the change).
+        if (trial is not null)
+        {
+            _table.Settle(trial);
+        }
+    }
+
+    private void ApplyTo(TrialRecord? trial, ExperimentEvent e)
+    {
         NextPosition = Math.Max(NextPosition, e.Position + 1);
         LastEventTime = e.Time;
         switch (e.Kind)
         {
             case ExperimentEventKind.TrialCreated:
-                var created = new TrialRecord(e.TrialId!, e.Config!, _ordered.Count + 1);
-                _trials.Add(created.TrialId, created);
-                _ordered.Add(created);
+                var created = new TrialRecord(e.TrialId!, e.Config!, _table.Count + 1);
+                _table.Add(created);
                 _open.Add(created);
                 Count(TrialStatus.Pending, +1);
                 break;
@@ -216,8 +218,9 @@ public sealed partial class ExperimentController
 
                 if (status.IsFinal())
                 {
+                    // The curve has served its advice: the advice stays, not a pair per iteration.
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
-                    KeepEnded(trial);
+                    trial.Curve = null;
                 }
 
                 break;
@@ -228,8 +231,10 @@ public sealed partial class ExperimentController
                 trial.LastResult = result;
                 var previous = trial.LastMetric;
                 trial.LastMetric = result.GetMetric(Spec.Metric);
-                if (_best == trial)
+                if (_best?.TrialId == trial.TrialId)
                 {
+                    // The same trial (a copy of it read back, if it had ended and was reopened since).
+                    _best = trial;
                     // The best trial's last value got worse (or is gone): the best is found again when next asked.
                     _bestStale |= trial.LastMetric is not { } now || double.IsNaN(now) || Spec.IsBetter(previous!.Value, now);
                 }
@@ -281,10 +286,18 @@ public sealed partial class ExperimentController
     }
 
     private TrialRecord? Find(ExperimentEvent e) =>
-        e.TrialId is { } id && e.Kind != ExperimentEventKind.TrialCreated && _trials.TryGetValue(id, out var trial) ? trial : null;
+        e.TrialId is { } id && e.Kind != ExperimentEventKind.TrialCreated && _table.TryGetLive(id, out var trial) ? trial : null;
 
+    /// <summary>The trial in memory to be changed (an ended one brought back from the archive; <see cref="TrialTable.Settle"/> puts it back).</summary>
     private TrialRecord Require(string trialId, string what) =>
-        _trials.TryGetValue(trialId, out var trial) ? trial : throw new InvalidDataException($"{what} names trial {trialId}, which was never created");
+        _table.Reopen(trialId) ?? throw new InvalidDataException($"{what} names trial {trialId}, which was never created");
+
+    /// <summary>An open trial (or one ending, not yet archived); false for an ended or unknown one.</summary>
+    private bool TryGetOpen(string trialId, out TrialRecord trial) => _table.TryGetLive(trialId, out trial);
+
+    /// <summary>An open trial, which the caller knows it is.</summary>
+    private TrialRecord OpenTrial(string trialId) =>
+        _table.TryGetLive(trialId, out var trial) ? trial : throw new InvalidOperationException($"trial {trialId} is not open");
 
     private void Count(TrialStatus status, int delta) => _counts[status] = _counts.GetValueOrDefault(status) + delta;
 
@@ -312,5 +325,6 @@ public sealed partial class ExperimentController
 
         trial.Attempt = Math.Max(trial.Attempt, attempt);
         trial.Failures = failures;
+        _table.Settle(trial);
     }
 }

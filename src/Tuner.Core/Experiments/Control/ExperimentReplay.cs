@@ -52,10 +52,10 @@ public sealed class ExperimentReplay
     /// are restored and their new calls go there.
     /// </summary>
     /// <exception cref="InvalidDataException">An event names a trial never created, or the searcher or the scheduler answers otherwise than recorded.</exception>
-    public static ExperimentReplay Run(ExperimentSpec spec, IReadOnlyList<JsonElement> lines, IExperimentListener listener, TimeProvider time, TextWriter? journal)
+    public static ExperimentReplay Run(ExperimentSpec spec, IReadOnlyList<JsonElement> lines, IExperimentListener listener, TimeProvider time, TextWriter? journal, TrialArchive? archive = null)
     {
         var (_, startedAt, _) = ReadStart(lines);
-        var controller = new ExperimentController(spec, null, null, listener, time, startedAt);
+        var controller = new ExperimentController(spec, null, null, listener, time, startedAt, archive);
         var results = new Dictionary<(string, long), TrialResult>();
         var schedulerCalls = Apply(controller, lines.Skip(1), results);
         if (journal is not null)
@@ -72,11 +72,11 @@ public sealed class ExperimentReplay
     /// The experiment as a snapshot (<paramref name="body"/>, see <see cref="ExperimentController.SnapshotBody"/>) left it, then the
     /// journal's <paramref name="tail"/> after it replayed as <see cref="Run"/> replays a whole journal: the same controller, in time
     /// proportional to the tail. The searcher is rebuilt from the snapshot's calls (each suggestion checked against the trial
-    /// table), then told the tail's.
+    /// table), then told the tail's. <paramref name="archive"/> holds the ended trials' rows, cut where the snapshot was taken.
     /// </summary>
-    public static ExperimentReplay FromSnapshot(ExperimentSpec spec, JsonElement body, IReadOnlyList<JsonElement> tail, IExperimentListener listener, TimeProvider time, TextWriter? journal)
+    public static ExperimentReplay FromSnapshot(ExperimentSpec spec, JsonElement body, IReadOnlyList<JsonElement> tail, IExperimentListener listener, TimeProvider time, TextWriter? journal, TrialArchive archive)
     {
-        var controller = ExperimentController.FromState(spec, body.GetProperty("controller"), listener, time);
+        var controller = ExperimentController.FromState(spec, body.GetProperty("controller"), archive, listener, time);
         SearcherJournal? searcher = null;
         if (journal is not null)
         {

@@ -38,7 +38,7 @@ public static class OverheadBenchmark
 
         // Nothing is deleted until every figure is taken: on a disk mounted with discard, deleting
         // thousands of files slows the creation of the next ones for seconds.
-        var table = new Table().AddColumns("system", "where results go", "trials", "results", "seconds (median)", "trials/s", "results/s", "each run (s)");
+        var table = new Table().AddColumns("system", "where results go", "trials", "results", "seconds (median)", "trials/s", "results/s", "each run (s)", "CPU ms per trial");
         var shm = Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", $"tuner-bench-{Environment.ProcessId}") : null;
 
         // Warm up once at full size (on tmpfs where there is one, to spare the disk): until the JIT has
@@ -49,17 +49,18 @@ public static class OverheadBenchmark
         var floorAfter = DiskFloor(trials, Path.Combine(diskRoot, "floor-after"));
         var diskRuns = Runs;
         var synced = await TunerAsync(spec with { Durability = Durability.Fsync }, repeats, diskRoot);
-        table.AddRow("(disk floor before: the same files, no tuner)", diskRoot, N(trials), "-", S(floorBefore), N(trials / floorBefore), "-", string.Empty);
-        table.AddRow("Tuner (embedded)", diskRoot, N(trials), N((long)trials * reports), S(onDisk), N(trials / onDisk), N(trials * reports / onDisk), diskRuns);
-        table.AddRow("(disk floor after)", diskRoot, N(trials), "-", S(floorAfter), N(trials / floorAfter), "-", string.Empty);
-        table.AddRow("Tuner (embedded), durability: fsync", diskRoot, N(trials), N((long)trials * reports), S(synced), N(trials / synced), N(trials * reports / synced), Runs);
+        table.AddRow("(disk floor before: the same files, no tuner)", diskRoot, N(trials), "-", S(floorBefore), N(trials / floorBefore), "-", string.Empty, "-");
+        var diskCpu = Cpu;
+        table.AddRow("Tuner (embedded)", diskRoot, N(trials), N((long)trials * reports), S(onDisk), N(trials / onDisk), N(trials * reports / onDisk), diskRuns, diskCpu);
+        table.AddRow("(disk floor after)", diskRoot, N(trials), "-", S(floorAfter), N(trials / floorAfter), "-", string.Empty, "-");
+        table.AddRow("Tuner (embedded), durability: fsync", diskRoot, N(trials), N((long)trials * reports), S(synced), N(trials / synced), N(trials * reports / synced), Runs, Cpu);
         double? onTmpfs = null;
         if (shm is not null)
         {
             try
             {
                 onTmpfs = await TunerAsync(spec, repeats, shm);
-                table.AddRow("Tuner (embedded)", "/dev/shm (tmpfs)", N(trials), N((long)trials * reports), S(onTmpfs.Value), N(trials / onTmpfs.Value), N(trials * reports / onTmpfs.Value), Runs);
+                table.AddRow("Tuner (embedded)", "/dev/shm (tmpfs)", N(trials), N((long)trials * reports), S(onTmpfs.Value), N(trials / onTmpfs.Value), N(trials * reports / onTmpfs.Value), Runs, Cpu);
             }
             finally
             {
@@ -73,7 +74,7 @@ public static class OverheadBenchmark
             if (RunOptuna(trials, reports, sampler, pruner) is { } peer)
             {
                 var name = $"Optuna {peer.Version} {sampler} sampler, {pruner} pruner";
-                table.AddRow(name, "memory", N(peer.Trials), N(peer.Results), S(peer.Seconds), N(peer.Trials / peer.Seconds), N(peer.Results / peer.Seconds), S(peer.Seconds));
+                table.AddRow(name, "memory", N(peer.Trials), N(peer.Results), S(peer.Seconds), N(peer.Trials / peer.Seconds), N(peer.Results / peer.Seconds), S(peer.Seconds), "-");
                 peers.Add((name, peer.Seconds, peer.Trials, peer.Results));
             }
         }
@@ -98,17 +99,27 @@ public static class OverheadBenchmark
         return 0;
     }
 
-    /// <summary>Median seconds for the whole experiment (start to files flushed), after one warm-up run; every run's seconds go to <see cref="Runs"/>.</summary>
+    /// <summary>
+    /// Median seconds for the whole experiment (start to files flushed), after one warm-up run; every run's seconds go to
+    /// <see cref="Runs"/>, the median of the process's CPU time per trial to <see cref="Cpu"/> (all threads: with as many trials
+    /// running as cores, CPU per trial x trials / (seconds x cores) is how busy the cores were).
+    /// </summary>
     private static async Task<double> TunerAsync(ExperimentSpec spec, int repeats, string root)
     {
         var seconds = new List<double>();
+        var cpu = new List<double>();
+        var process = Process.GetCurrentProcess();
         await using var tuner = await EmbeddedTuner.StartAsync();
         await tuner.Client.RunAsync(spec with { Samples = Math.Min(spec.Samples, 200) }, root);
         for (var run = 0; run < repeats; run++)
         {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var stopwatch = Stopwatch.StartNew();
             var result = await tuner.Client.RunAsync(spec, root);
             stopwatch.Stop();
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds / spec.Samples);
             var expected = (long)spec.Samples * spec.Params["reports"].AsInteger();
             if (result.Count(TrialStatus.Terminated) != spec.Samples || result.ResultsReported != expected)
             {
@@ -119,10 +130,13 @@ public static class OverheadBenchmark
         }
 
         Runs = string.Join(", ", seconds.Select(S));
+        Cpu = cpu.Order().ElementAt(cpu.Count / 2).ToString("F3", CultureInfo.InvariantCulture);
         return seconds.Order().ElementAt(seconds.Count / 2);
     }
 
     private static string Runs { get; set; } = string.Empty;
+
+    private static string Cpu { get; set; } = string.Empty;
 
     /// <summary>
     /// Seconds to write what the run folder holds per trial, with no tuner: its rows appended to the run's results.jsonl and

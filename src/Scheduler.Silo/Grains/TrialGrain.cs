@@ -31,7 +31,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     private IExperimentGrain Experiment => _assignment!.Experiment;
 
-    private IResourceSchedulerGrain Scheduler => _scheduler ??= GrainFactory.GetGrain<IResourceSchedulerGrain>(IResourceSchedulerGrain.ClusterKey);
+    private IResourceSchedulerGrain Scheduler => _scheduler ??= GrainReferences.Get<IResourceSchedulerGrain>(GrainFactory, IResourceSchedulerGrain.ClusterKey);
 
     public async Task InitializeAsync(TrialAssignment assignment, int maxFailures)
     {

@@ -48,7 +48,8 @@ public static class ExperimentJournal
             if (e.Result is { } result)
             {
                 w.WritePropertyName("result");
-                ResultJson.WriteResult(w, e.TrialId ?? "", result);
+                // The line names the trial already.
+                ResultJson.WriteResult(w, null, result);
             }
 
             if (e.Config is { } config)

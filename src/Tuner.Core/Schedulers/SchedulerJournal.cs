@@ -19,6 +19,10 @@ public sealed class SchedulerJournal(ITrialScheduler inner, TextWriter? log) : I
 {
     public const string EventName = "scheduler";
 
+    // FIFO keeps no state and answers every call the same (continue, start a new trial, stop nothing): a restore has nothing to
+    // replay, so its calls (a dozen lines a trial, half the journal of a short trial) are not written.
+    private readonly TextWriter? _log = inner is FifoScheduler ? null : log;
+
     public ITrialScheduler Inner { get; } = inner;
 
     public void OnTrialAdd(string trialId, TrialConfig config)
@@ -143,12 +147,12 @@ public sealed class SchedulerJournal(ITrialScheduler inner, TextWriter? log) : I
 
     private void Write(string call, string? trialId, Action<Utf8JsonWriter>? body)
     {
-        if (log is null)
+        if (_log is null)
         {
             return;
         }
 
-        JournalLine.Write(log, EventName, w =>
+        JournalLine.Write(_log, EventName, w =>
         {
             w.WriteString("call", call);
             if (trialId is not null)

@@ -35,7 +35,7 @@ internal sealed partial class TrialDispatcher(
     public Task Dispatch(IReadOnlyList<ExperimentCommand> commands) =>
         commands.Count == 0 ? _tail : _tail = RunAfterAsync(_tail, commands);
 
-    public ITrialGrain Trial(string trialId) => grains.GetGrain<ITrialGrain>(TrialKeys.Of(experimentId, trialId));
+    public ITrialGrain Trial(string trialId) => GrainReferences.Get<ITrialGrain>(grains, TrialKeys.Of(experimentId, trialId));
 
     /// <summary>The trial's newest checkpoint at or before the last iteration the experiment recorded; null when it has none.</summary>
     public CheckpointRef? LatestCheckpoint(TrialRecord trial) =>

@@ -48,9 +48,9 @@ public static class OverheadBenchmark
         var onDisk = await TunerAsync(spec, repeats, diskRoot);
         var floorAfter = DiskFloor(trials, Path.Combine(diskRoot, "floor-after"));
         var diskRuns = Runs;
+        var diskCpu = Cpu;
         var synced = await TunerAsync(spec with { Durability = Durability.Fsync }, repeats, diskRoot);
         table.AddRow("(disk floor before: the same files, no tuner)", diskRoot, N(trials), "-", S(floorBefore), N(trials / floorBefore), "-", string.Empty, "-");
-        var diskCpu = Cpu;
         table.AddRow("Tuner (embedded)", diskRoot, N(trials), N((long)trials * reports), S(onDisk), N(trials / onDisk), N(trials * reports / onDisk), diskRuns, diskCpu);
         table.AddRow("(disk floor after)", diskRoot, N(trials), "-", S(floorAfter), N(trials / floorAfter), "-", string.Empty, "-");
         table.AddRow("Tuner (embedded), durability: fsync", diskRoot, N(trials), N((long)trials * reports), S(synced), N(trials / synced), N(trials * reports / synced), Runs, Cpu);

@@ -20,6 +20,17 @@ public static class ExperimentJournal
 {
     public const string FileName = RunJournal.FileName;
 
+    /// <summary>An event line's names, escaped once (a line a result).</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Position = JsonEncodedText.Encode("position", ResultJson.Encoder);
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time", ResultJson.Encoder);
+        public static readonly JsonEncodedText Kind = JsonEncodedText.Encode("kind", ResultJson.Encoder);
+        public static readonly JsonEncodedText Trial = JsonEncodedText.Encode("trial", ResultJson.Encoder);
+        public static readonly JsonEncodedText Status = JsonEncodedText.Encode("status", ResultJson.Encoder);
+        public static readonly JsonEncodedText Result = JsonEncodedText.Encode("result", ResultJson.Encoder);
+    }
+
     public static void WriteStart(TextWriter log, string experimentId, ExperimentSpec spec, DateTimeOffset startedAt) =>
         Write(log, "start", w =>
         {
@@ -32,22 +43,22 @@ public static class ExperimentJournal
     public static void WriteEvent(TextWriter log, ExperimentEvent e) =>
         Write(log, "experiment", w =>
         {
-            w.WriteNumber("position", e.Position);
-            w.WriteString("time", e.Time.ToString("O", CultureInfo.InvariantCulture));
-            w.WriteString("kind", e.Kind.ToString());
+            w.WriteNumber(Names.Position, e.Position);
+            w.WriteString(Names.Time, e.Time.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteString(Names.Kind, e.Kind.ToString());
             if (e.TrialId is { } trial)
             {
-                w.WriteString("trial", trial);
+                w.WriteString(Names.Trial, trial);
             }
 
             if (e.TrialStatus is { } status)
             {
-                w.WriteString("status", status.ToWire());
+                w.WriteString(Names.Status, status.ToWire());
             }
 
             if (e.Result is { } result)
             {
-                w.WritePropertyName("result");
+                w.WritePropertyName(Names.Result);
                 // The line names the trial already.
                 ResultJson.WriteResult(w, null, result);
             }

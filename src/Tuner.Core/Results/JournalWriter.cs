@@ -18,6 +18,9 @@ public sealed class JournalWriter : TextWriter
     private readonly ArrayBufferWriter<byte> _line = new(512);
     private readonly Utf8JsonWriter _json;
 
+    // Every line's first name, escaped once.
+    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event", ResultJson.Encoder);
+
     public JournalWriter(string path)
     {
         _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024);
@@ -46,7 +49,7 @@ public sealed class JournalWriter : TextWriter
             _line.ResetWrittenCount();
             _json.Reset(_line);
             _json.WriteStartObject();
-            _json.WriteString("event", kind);
+            _json.WriteString(EventName, kind);
             body(_json);
             _json.WriteEndObject();
             _json.Flush();

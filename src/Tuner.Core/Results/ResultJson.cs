@@ -11,8 +11,21 @@ public static class ResultJson
     /// <summary>Files are read by people and tools, not embedded in HTML: keep '+', quotes and non-ASCII text as they are.</summary>
     public static System.Text.Encodings.Web.JavaScriptEncoder Encoder { get; } = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
+    // A result's names, escaped once: every row of every result writes them (the journal's line and results.jsonl's), and a
+    // name given as a string is checked for characters to escape each time it is written.
+    private static readonly JsonEncodedText TrainingIteration = JsonEncodedText.Encode("training_iteration", Encoder);
+    private static readonly JsonEncodedText TimeTotalS = JsonEncodedText.Encode("time_total_s", Encoder);
+    private static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp", Encoder);
+    private static readonly JsonEncodedText TrialId = JsonEncodedText.Encode("trial_id", Encoder);
+    private static readonly JsonEncodedText IterationsSinceRestore = JsonEncodedText.Encode("iterations_since_restore", Encoder);
+
+    // The metrics' names, escaped once each (a run reports a handful; the cache stops growing at a few thousand).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonEncodedText> MetricNames = new(StringComparer.Ordinal);
+
     /// <summary>Writes a number; NaN and infinities become the strings "NaN", "Infinity", "-Infinity".</summary>
-    public static void WriteNumber(Utf8JsonWriter w, string name, double value)
+    public static void WriteNumber(Utf8JsonWriter w, string name, double value) => WriteNumber(w, Encoded(name), value);
+
+    private static void WriteNumber(Utf8JsonWriter w, JsonEncodedText name, double value)
     {
         if (double.IsFinite(value))
         {
@@ -23,6 +36,11 @@ public static class ResultJson
             w.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
         }
     }
+
+    private static JsonEncodedText Encoded(string name) =>
+        MetricNames.TryGetValue(name, out var encoded) ? encoded
+        : MetricNames.Count < 4096 ? MetricNames.GetOrAdd(name, n => JsonEncodedText.Encode(n, Encoder))
+        : JsonEncodedText.Encode(name, Encoder);
 
     public static void WriteDecision(Utf8JsonWriter w, TrialDecision decision)
     {
@@ -37,20 +55,20 @@ public static class ResultJson
     public static void WriteResult(Utf8JsonWriter w, string? trialId, TrialResult result)
     {
         w.WriteStartObject();
-        w.WriteNumber("training_iteration", result.TrainingIteration);
-        WriteNumber(w, "time_total_s", result.TimeTotalS);
-        WriteNumber(w, "timestamp", result.Timestamp);
+        w.WriteNumber(TrainingIteration, result.TrainingIteration);
+        WriteNumber(w, TimeTotalS, result.TimeTotalS);
+        WriteNumber(w, Timestamp, result.Timestamp);
         if (trialId is not null)
         {
-            w.WriteString("trial_id", trialId);
+            w.WriteString(TrialId, trialId);
         }
 
-        w.WriteNumber("iterations_since_restore", result.IterationsSinceRestore);
+        w.WriteNumber(IterationsSinceRestore, result.IterationsSinceRestore);
         foreach (var (key, value) in result.Metrics)
         {
             if (key is not ("training_iteration" or "time_total_s" or "timestamp" or "trial_id" or "iterations_since_restore"))
             {
-                WriteNumber(w, key, value);
+                WriteNumber(w, Encoded(key), value);
             }
         }
 

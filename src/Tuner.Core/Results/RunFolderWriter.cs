@@ -39,7 +39,7 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private readonly List<string> _columns = [];
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly StringBuilder _csv = new(16 * 1024);
+    private readonly ArrayBufferWriter<byte> _csv = new(16 * 1024);
     private readonly Utf8JsonWriter _json;
     private readonly Lock _journalFlush = new();
     private long _journalMark;
@@ -352,17 +352,17 @@ public sealed class RunFolderWriter : IAsyncDisposable
         else
         {
             var progressStart = _progress.Length;
-            _csv.Clear();
+            _csv.ResetWrittenCount();
             for (var i = 0; i < rows.Count; i++)
             {
                 AppendCsv(_csv, rows[i].TrialId, rows[i].Result);
                 if (upTo == i + 1)
                 {
-                    progressAt = progressStart + Encoding.UTF8.GetByteCount(_csv.ToString());
+                    progressAt = progressStart + _csv.WrittenCount;
                 }
             }
 
-            _progress.Write(Encoding.UTF8.GetBytes(_csv.ToString()));
+            _progress.Write(_csv.WrittenSpan);
             Sync(_progress);
         }
 
@@ -384,13 +384,15 @@ public sealed class RunFolderWriter : IAsyncDisposable
             }
         }
 
-        var csv = new StringBuilder(ProgressHeader);
+        var csv = new ArrayBufferWriter<byte>(64 * 1024);
+        Utf8(csv, ProgressHeader);
         foreach (var column in _columns)
         {
-            csv.Append(',').Append(CsvField(column));
+            Utf8(csv, ",");
+            Utf8(csv, CsvField(column));
         }
 
-        csv.Append('\n');
+        Utf8(csv, "\n");
         foreach (var (trialId, result) in rows)
         {
             AppendCsv(csv, trialId, result);
@@ -398,26 +400,44 @@ public sealed class RunFolderWriter : IAsyncDisposable
 
         _progress.SetLength(0);
         _progress.Seek(0, SeekOrigin.Begin);
-        _progress.Write(Encoding.UTF8.GetBytes(csv.ToString()));
+        _progress.Write(csv.WrittenSpan);
         Sync(_progress);
     }
 
-    private void AppendCsv(StringBuilder sb, string trialId, TrialResult result)
+    /// <summary>A row of progress.csv, written as UTF-8 straight into <paramref name="into"/> (no text to encode after).</summary>
+    private void AppendCsv(ArrayBufferWriter<byte> into, string trialId, TrialResult result)
     {
-        sb.Append(CsvField(trialId)).Append(',')
-          .Append(result.TrainingIteration.ToString(CultureInfo.InvariantCulture)).Append(',')
-          .Append(result.TimeTotalS.ToString("R", CultureInfo.InvariantCulture)).Append(',')
-          .Append(result.Timestamp.ToString("R", CultureInfo.InvariantCulture));
+        Utf8(into, CsvField(trialId));
+        Utf8(into, ",");
+        Format(into, result.TrainingIteration, null);
+        Utf8(into, ",");
+        Format(into, result.TimeTotalS, "R");
+        Utf8(into, ",");
+        Format(into, result.Timestamp, "R");
         foreach (var column in _columns)
         {
-            sb.Append(',');
+            Utf8(into, ",");
             if (result.Metrics.TryGetValue(column, out var v))
             {
-                sb.Append(v.ToString("R", CultureInfo.InvariantCulture));
+                Format(into, v, "R");
             }
         }
 
-        sb.Append('\n');
+        Utf8(into, "\n");
+    }
+
+    private static void Utf8(ArrayBufferWriter<byte> into, string text) =>
+        into.Advance(Encoding.UTF8.GetBytes(text, into.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length))));
+
+    private static void Format<T>(ArrayBufferWriter<byte> into, T value, string? format)
+        where T : IUtf8SpanFormattable
+    {
+        if (!value.TryFormat(into.GetSpan(64), out var written, format, CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"{value} does not fit 64 bytes");
+        }
+
+        into.Advance(written);
     }
 
     private void Sync(FileStream stream)

@@ -369,7 +369,11 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
         public void WriteRows(Stream stream, string indent = "")
         {
             var lineStart = System.Text.Encoding.UTF8.GetBytes($",\n{indent}  ");
-            var buffer = new byte[4096];
+
+            // Trials end about in the order they were created, so their rows are read a window of the archive at a time.
+            var window = new byte[64 * 1024];
+            long windowStart = 0;
+            var windowLength = 0;
             stream.Write("["u8);
             var written = 0;
             for (var i = 0; i < Count; i++)
@@ -381,13 +385,19 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
                 }
                 else if (_slots[i] is { IsLive: false, IsMissing: false } slot)
                 {
-                    if (slot.Length > buffer.Length)
+                    if (slot.Offset < windowStart || slot.Offset + slot.Length > windowStart + windowLength)
                     {
-                        buffer = new byte[slot.Length];
+                        if (slot.Length > window.Length)
+                        {
+                            window = new byte[slot.Length];
+                        }
+
+                        windowStart = slot.Offset;
+                        windowLength = (int)Math.Min(window.Length, ArchivedBytes - slot.Offset);
+                        _archive.Read(windowStart, window.AsSpan(0, windowLength));
                     }
 
-                    _archive.Read(slot.Offset, buffer.AsSpan(0, slot.Length));
-                    row = buffer.AsSpan(0, slot.Length);
+                    row = window.AsSpan((int)(slot.Offset - windowStart), slot.Length);
                 }
                 else
                 {

@@ -124,15 +124,7 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
     /// <summary>A trial read from the archive (a restore): ended, in its slot; a later row of the same trial replaces an earlier one.</summary>
     public void Restore(TrialRecord trial, long offset, int length)
     {
-        while (Count < trial.Index)
-        {
-            if (Count == _slots.Length)
-            {
-                Array.Resize(ref _slots, Math.Max(_slots.Length * 2, trial.Index));
-            }
-
-            _slots[Count++] = Slot.Missing;
-        }
+        Reach(trial.Index);
 
         _live.Remove(trial.TrialId);
         _slots[trial.Index - 1] = new Slot(offset, length, trial.Status, trial.LastMetric ?? double.NaN);
@@ -141,18 +133,24 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
     /// <summary>A trial in memory as a restore found it (a snapshot's open row), in place of any archived row of it.</summary>
     public void RestoreLive(TrialRecord trial)
     {
-        while (Count < trial.Index)
+        Reach(trial.Index);
+
+        _slots[trial.Index - 1] = Slot.Live;
+        _live[trial.TrialId] = trial;
+    }
+
+    /// <summary>Slots up to trial <paramref name="index"/>, those not yet filled marked missing (a restore fills them).</summary>
+    private void Reach(int index)
+    {
+        while (Count < index)
         {
             if (Count == _slots.Length)
             {
-                Array.Resize(ref _slots, Math.Max(_slots.Length * 2, trial.Index));
+                Array.Resize(ref _slots, Math.Max(_slots.Length * 2, index));
             }
 
             _slots[Count++] = Slot.Missing;
         }
-
-        _slots[trial.Index - 1] = Slot.Live;
-        _live[trial.TrialId] = trial;
     }
 
     /// <summary>Every trial's state (a restore counts them): the archived ones' from their slots.</summary>

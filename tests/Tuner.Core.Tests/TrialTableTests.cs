@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Tuner.Core.Experiments;
 using Tuner.Core.Experiments.Control;

@@ -388,11 +388,11 @@ public sealed class RunFolderWriter : IAsyncDisposable
         Utf8(csv, ProgressHeader);
         foreach (var column in _columns)
         {
-            Utf8(csv, ",");
+            csv.Write(","u8);
             Utf8(csv, CsvField(column));
         }
 
-        Utf8(csv, "\n");
+        csv.Write("\n"u8);
         foreach (var (trialId, result) in rows)
         {
             AppendCsv(csv, trialId, result);
@@ -408,22 +408,22 @@ public sealed class RunFolderWriter : IAsyncDisposable
     private void AppendCsv(ArrayBufferWriter<byte> into, string trialId, TrialResult result)
     {
         Utf8(into, CsvField(trialId));
-        Utf8(into, ",");
+        into.Write(","u8);
         Format(into, result.TrainingIteration, null);
-        Utf8(into, ",");
+        into.Write(","u8);
         Format(into, result.TimeTotalS, "R");
-        Utf8(into, ",");
+        into.Write(","u8);
         Format(into, result.Timestamp, "R");
         foreach (var column in _columns)
         {
-            Utf8(into, ",");
+            into.Write(","u8);
             if (result.Metrics.TryGetValue(column, out var v))
             {
                 Format(into, v, "R");
             }
         }
 
-        Utf8(into, "\n");
+        into.Write("\n"u8);
     }
 
     private static void Utf8(ArrayBufferWriter<byte> into, string text) =>

@@ -23,7 +23,7 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
     /// <summary>The fewest events between two journal snapshots; more in larger experiments (see <see cref="MaybeSnapshot"/>).</summary>
     public const int SnapshotEvery = 50_000;
 
-    /// <summary>A snapshot waits for at least this many events per trial the experiment has (its cost grows with the trial table).</summary>
+    /// <summary>A snapshot waits for at least this many events per trial the experiment has (its searcher's calls, an int each, grow with the trials).</summary>
     private const long SnapshotEventsPerTrial = 2;
 
     /// <summary>And at least this long after the last (bench restore: 4-5 s to run again after a kill at 90% of 100,000 trials).</summary>
@@ -131,10 +131,10 @@ internal sealed partial class ExperimentOutputs(string experimentId, ExperimentE
 
     /// <summary>
     /// A journal snapshot (<see cref="JournalSnapshot"/>) when enough has happened since the last: at least
-    /// <see cref="SnapshotEvery"/> events and two per trial the experiment has (a snapshot's cost grows with the trial
-    /// table, a restore's with the tail after it), and four seconds. Copied here, between calls (milliseconds), serialised and
-    /// written by the run folder's writer once the rows it covers are on disk (hundreds of milliseconds at 100,000 trials, off
-    /// the experiment's thread). Experiments whose searcher or scheduler a snapshot cannot hold restore from the whole journal.
+    /// <see cref="SnapshotEvery"/> events and two per trial the experiment has (a restore's cost grows with the tail after
+    /// it), and four seconds. Taken here, between calls: the open trials' rows and where the ended trials' archive ends (sealed,
+    /// so the writer's thread can rely on it); serialised and written by the run folder's writer once the rows it covers are on
+    /// disk. Experiments whose searcher or scheduler a snapshot cannot hold restore from the whole journal.
     /// </summary>
     public void MaybeSnapshot(ExperimentController controller)
     {

@@ -45,7 +45,7 @@ internal static class ExperimentRestorer
 
         // The newest whole snapshot, and the journal's tail after it; without one, the whole journal.
         var snapshot = JournalSnapshot.Newest(directory, new FileInfo(path).Length, TrialArchiveFile.LengthIn(directory));
-        var archived = snapshot is { } taken0 ? JournalSnapshot.ArchivedBytes(taken0.Body) : 0;
+        var archived = snapshot is { } newest ? JournalSnapshot.ArchivedBytes(newest.Body) : 0;
         using var body = snapshot?.Body;
         var lines = snapshot is { } s ? ExperimentJournal.ReadFrom(path, s.Header.JournalBytes) : ExperimentJournal.Read(path);
         var endedForGood = snapshot is { } taken

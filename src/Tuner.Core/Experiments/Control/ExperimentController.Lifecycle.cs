@@ -182,5 +182,5 @@ public sealed partial class ExperimentController
     }
 
     /// <summary>The open trials in the order they were created.</summary>
-    private IEnumerable<TrialRecord> OpenInOrder() => _open.Where(t => !t.Status.IsFinal()).OrderBy(t => t.Index);
+    private IEnumerable<TrialRecord> OpenInOrder() => _open.OrderBy(t => t.Index);
 }

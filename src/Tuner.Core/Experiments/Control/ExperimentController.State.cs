@@ -149,9 +149,10 @@ public sealed partial class ExperimentController
         }
 
         var count = state.GetProperty("trial_count").GetInt32();
-        if (table.Count != count || table.FirstMissing() is not null)
+        var missing = table.FirstMissing();
+        if (table.Count != count || missing is not null)
         {
-            throw new InvalidDataException($"snapshot: it counts {count} trials, and its archive and rows hold {table.Count}{(table.FirstMissing() is { } m ? $", without {TrialTable.IdOf(m)}" : string.Empty)}");
+            throw new InvalidDataException($"snapshot: it counts {count} trials, and its archive and rows hold {table.Count}{(missing is { } m ? $", without {TrialTable.IdOf(m)}" : string.Empty)}");
         }
 
         foreach (var status in table.Statuses())

@@ -117,7 +117,7 @@ public sealed partial class ExperimentController
         _paused.Remove(trial.TrialId);
         Live++;
         SetStatus(trial, TrialStatus.Pending, choice.Reason);
-        if (choice.CloneFrom is { } donor && TrialTable.IndexOf(donor) is > 0 and var d && d <= _table.Count)
+        if (choice.CloneFrom is { } donor && _table.Contains(donor))
         {
             commands.Add(new ResumeTrial(trial.TrialId, donor, choice.Config, choice.Reason));
             return;

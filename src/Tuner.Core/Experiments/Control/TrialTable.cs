@@ -20,6 +20,10 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
     // Slot i is trial i + 1's. Replaced, never changed, where a view could be reading it (a trial reopened); grown by copies.
     private Slot[] _slots = new Slot[64];
 
+    // One row at a time is written (the controller's thread): the buffer is kept for the next.
+    private readonly ArrayBufferWriter<byte> _row = new(512);
+    private static readonly JsonWriterOptions RowOptions = new() { Encoder = Results.ResultJson.Encoder };
+
     public TrialTable(TrialArchive archive, string metric)
     {
         Archive = archive;
@@ -37,6 +41,12 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
     /// <summary>Trial <c>t00042</c>'s index (42), or 0 for an id that is not a trial's.</summary>
     public static int IndexOf(string trialId) =>
         trialId.Length > 1 && trialId[0] == 't' && int.TryParse(trialId.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : 0;
+
+    /// <summary>Whether the table has the trial (in memory or archived).</summary>
+    public bool Contains(string trialId) => IndexIn(trialId) > 0;
+
+    /// <summary>The trial's index if the table has it, else 0.</summary>
+    private int IndexIn(string trialId) => IndexOf(trialId) is var index and > 0 && index <= Count ? index : 0;
 
     /// <summary>Trial <paramref name="index"/>'s id: <c>t00001</c>, ..., <c>t99999</c>, <c>t100000</c>.</summary>
     public static string IdOf(int index) => $"t{index:D5}";
@@ -70,8 +80,8 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
             return true;
         }
 
-        var index = IndexOf(trialId);
-        if (index < 1 || index > Count)
+        var index = IndexIn(trialId);
+        if (index == 0)
         {
             return false;
         }
@@ -88,8 +98,8 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
             return trial;
         }
 
-        var index = IndexOf(trialId);
-        if (index < 1 || index > Count)
+        var index = IndexIn(trialId);
+        if (index == 0)
         {
             return null;
         }
@@ -111,14 +121,21 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
             return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Results.ResultJson.Encoder }))
+        var row = Row(trial, withCurve: false);
+        var offset = Archive.Append(row);
+        _slots[trial.Index - 1] = new Slot(offset, row.Length, trial.Status, trial.LastMetric ?? double.NaN);
+    }
+
+    /// <summary>The trial's row (<see cref="TrialRowJson"/>), valid until the next row is made.</summary>
+    private ReadOnlySpan<byte> Row(TrialRecord trial, bool withCurve)
+    {
+        _row.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(_row, RowOptions))
         {
-            TrialRowJson.Write(w, trial, _metric, withCurve: false);
+            TrialRowJson.Write(w, trial, _metric, withCurve);
         }
 
-        var offset = Archive.Append(buffer.WrittenSpan);
-        _slots[trial.Index - 1] = new Slot(offset, buffer.WrittenCount, trial.Status, trial.LastMetric ?? double.NaN);
+        return _row.WrittenSpan;
     }
 
     /// <summary>A trial read from the archive (a restore): ended, in its slot; a later row of the same trial replaces an earlier one.</summary>
@@ -255,15 +272,9 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
     public View Capture(bool withCurves, bool toDisk = false)
     {
         var rows = new Dictionary<int, byte[]>(_live.Count);
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Results.ResultJson.Encoder });
         foreach (var trial in _live.Values)
         {
-            buffer.ResetWrittenCount();
-            w.Reset(buffer);
-            TrialRowJson.Write(w, trial, _metric, withCurves);
-            w.Flush();
-            rows.Add(trial.Index, buffer.WrittenSpan.ToArray());
+            rows.Add(trial.Index, Row(trial, withCurves).ToArray());
         }
 
         return new View(Count, _slots, rows, Archive, Archive.Seal(toDisk));

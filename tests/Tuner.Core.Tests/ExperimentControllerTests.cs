@@ -288,6 +288,43 @@ public sealed class ExperimentControllerTests
     }
 
     [Fact]
+    public void PlateauStoppers_StopATrialAndEndTheExperiment_WithTheirReasons_AndARestoreRebuildsThem()
+    {
+        var h = new Harness(Spec("{ algorithm: fifo }", samples: 4, concurrent: 2, "stop:\n  trial_plateau: { num_results: 2, grace_period: 2, std: 0.01 }\n  experiment_plateau: { top: 3, std: 0.05 }"));
+        var c = h.Controller;
+        c.Start();
+        c.Fill();
+        Assert.False(c.AnswersOnlyContinue);
+        Assert.False(c.CanSnapshot);
+
+        // t00001 flattens: stopped by trial_plateau, the reason recorded as its decision.
+        Assert.Equal(SchedulerAction.Continue, h.Report("t00001", 1, 5.0));
+        Assert.Equal(SchedulerAction.Stop, h.Report("t00001", 2, 5.001));
+        Assert.StartsWith("trial_plateau: value's last 2 results", c.Trials[0].LastDecision!.Reason, StringComparison.Ordinal);
+        Assert.Equal(["t00003"], Ids<StartTrial>(c.OnTrialEnded("t00001", TrialStatus.Terminated, null)));
+        Assert.StartsWith("trial_plateau", c.Trials[0].Reason, StringComparison.Ordinal);
+
+        // The top three of every result so far are 5.001, 5.0 and 4.0: std 0.47. Two more near 1 and the top three agree.
+        Assert.Equal(SchedulerAction.Continue, h.Report("t00002", 1, 4.0));
+        Assert.Equal(SchedulerAction.Continue, h.Report("t00003", 1, 1.0));
+        Assert.Equal(SchedulerAction.Continue, h.Report("t00002", 2, 1.05));
+        var commands = new List<ExperimentCommand>();
+        Assert.Equal(SchedulerAction.Stop, h.Report("t00003", 2, 0.98, commands));
+        var end = Assert.IsType<EndExperiment>(Assert.Single(commands));
+        Assert.Equal(ExperimentStatus.Completed, end.Status);
+        Assert.StartsWith("experiment_plateau: the top 3 values of value have std ", end.Reason, StringComparison.Ordinal);
+        Assert.Equal(end.Reason, c.Trials[2].LastDecision!.Reason);
+
+        // A restore replays the results into the rules: the next result ends the experiment again, for the same reason.
+        var r = ExperimentReplay.Run(h.Spec, h.Lines(), new JournalListener(new StringWriter()), new StepClock(T0.AddHours(1)), new StringWriter()).Controller;
+        var again = new List<ExperimentCommand>();
+        r.RecoverRunning(_ => null);
+        Assert.Equal(2, r.NextAttempt("t00002"));
+        Assert.Equal(SchedulerAction.Stop, r.OnResult("t00002", 2, At(3, 1.02), again));
+        Assert.StartsWith("experiment_plateau: the top 3 values of value have std ", Assert.IsType<EndExperiment>(Assert.Single(again)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ARestoredStoppedExperiment_StaysStopped_WithItsInterruptedTrialsPaused()
     {
         var h = new Harness(Spec("{ algorithm: fifo }", samples: 3, concurrent: 2));

@@ -213,4 +213,22 @@ public sealed class SpecParserTests
             SpecParser.ParseFile(file);
         }
     }
+
+    [Fact]
+    public void Stoppers_ParseWithRaysDefaults_RoundTrip_AndBadValuesNameTheirField()
+    {
+        var spec = SpecParser.Parse("name: p\ntrainable: noop\nmetric: value\nstop:\n  trial_plateau: { std: 0.05, grace_period: 2 }\n  experiment_plateau: { metric: acc, mode: max, top: 5, patience: 3 }\n");
+
+        Assert.Equal(new TrialPlateauSpec { Std = 0.05, GracePeriod = 2 }, spec.Stop.TrialPlateau);
+        Assert.Equal((4, null, (OptimizationMode?)null), (spec.Stop.TrialPlateau!.NumResults, spec.Stop.TrialPlateau.Metric, spec.Stop.TrialPlateau.Mode));
+        Assert.Equal(new ExperimentPlateauSpec { Metric = "acc", Mode = OptimizationMode.Max, Top = 5, Patience = 3, Std = 0.001 }, spec.Stop.ExperimentPlateau);
+        Assert.Equal(SpecWriter.ToJson(spec), SpecWriter.ToJson(SpecParser.Parse(SpecWriter.ToJson(spec))));
+
+        var ex = Assert.Throws<SpecException>(() => SpecParser.Parse(
+            "name: p\ntrainable: noop\nmetric: value\nstop:\n  trial_plateau: { std: 0, num_results: 1, grace_period: -1, mode: up, window: 3 }\n  experiment_plateau: { top: 1, std: -1, patience: -2 }\n"));
+        Assert.Equal(
+            ["stop.experiment_plateau.patience", "stop.experiment_plateau.std", "stop.experiment_plateau.top", "stop.trial_plateau.grace_period", "stop.trial_plateau.mode", "stop.trial_plateau.num_results", "stop.trial_plateau.std", "stop.trial_plateau.window"],
+            ex.Errors.Select(e => e.Path).Order(StringComparer.Ordinal));
+        Assert.Contains("min, max", ex.Errors.Single(e => e.Path == "stop.trial_plateau.mode").Message, StringComparison.Ordinal);
+    }
 }

@@ -380,6 +380,44 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task TrialPlateau_StopsEveryTrialWithItsReason_InTheRunFolder()
+    {
+        // The noop's values lie in [0, 1): two of them never spread by 0.5 (std |a - b| / 2), so each trial flattens at its third result.
+        var spec = Noop("lifecycle-trial-plateau", 4, new([new("reports", 20)])) with
+        {
+            Stop = new StopSpec { TrialPlateau = new TrialPlateauSpec { Std = 0.5, NumResults = 2, GracePeriod = 3 } },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Equal(4, result.Count(TrialStatus.Terminated));
+        var dir = result.OutputDirectory!;
+        Assert.All(RunFolder.TrialIds(dir), id => Assert.Equal([1L, 2, 3], RunFolder.Iterations(dir, id)));
+        Assert.All(
+            RunFolder.Experiment(dir).GetProperty("trials").EnumerateArray(),
+            t => Assert.StartsWith("trial_plateau: value's last 2 results have std ", t.GetProperty("status_reason").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ExperimentPlateau_EndsTheExperimentCompleted_WithItsReason()
+    {
+        // Any three values in [0, 1) have a std under 1: the experiment ends at its third result.
+        var spec = Sleep("lifecycle-experiment-plateau", samples: 10, seconds: 0.02, reports: 100_000) with
+        {
+            Stop = new StopSpec { ExperimentPlateau = new ExperimentPlateauSpec { Top = 3, Std = 1 } },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.StartsWith("experiment_plateau: the top 3 values of value have std ", result.StatusReason, StringComparison.Ordinal);
+        Assert.Equal(0, result.Count(TrialStatus.Running) + result.Count(TrialStatus.Pending));
+        Assert.Equal("completed", RunFolder.Experiment(result.OutputDirectory!).GetProperty("status").GetString());
+        Assert.Equal(result.StatusReason, RunFolder.Experiment(result.OutputDirectory!).GetProperty("status_reason").GetString());
+    }
+
+    [Fact]
     public async Task StoppingAnExperiment_EndsItStopped_AndKeepsItsResults()
     {
         var spec = Sleep("lifecycle-user-stop", samples: 10, seconds: 0.02, reports: 100_000);

@@ -140,6 +140,55 @@ public sealed record StopSpec
 
     /// <summary>The whole experiment stops after this many seconds; running trials are stopped.</summary>
     public double? TimeBudgetS { get; init; }
+
+    /// <summary>A trial stops once its metric has flattened out (Ray's <c>TrialPlateauStopper</c>); none when null.</summary>
+    public TrialPlateauSpec? TrialPlateau { get; init; }
+
+    /// <summary>The experiment stops once its best results have flattened out (Ray's <c>ExperimentPlateauStopper</c>); none when null.</summary>
+    public ExperimentPlateauSpec? ExperimentPlateau { get; init; }
+}
+
+/// <summary>
+/// <c>stop.trial_plateau</c>: a trial stops when the standard deviation of its last <see cref="NumResults"/> values of
+/// <see cref="Metric"/> is below <see cref="Std"/>, once it has reported <see cref="GracePeriod"/> results and (with a
+/// <see cref="MetricThreshold"/>) its value is at least that good. As Ray's <c>TrialPlateauStopper</c>, with its defaults.
+/// </summary>
+public sealed record TrialPlateauSpec
+{
+    /// <summary>The metric watched; null: the experiment's.</summary>
+    public string? Metric { get; init; }
+
+    public double Std { get; init; } = 0.01;
+
+    public int NumResults { get; init; } = 4;
+
+    public int GracePeriod { get; init; } = 4;
+
+    /// <summary>Only a value at least this good (the mode's direction) may stop the trial; null: any value.</summary>
+    public double? MetricThreshold { get; init; }
+
+    /// <summary>The direction of <see cref="MetricThreshold"/>; null: the experiment's mode.</summary>
+    public OptimizationMode? Mode { get; init; }
+}
+
+/// <summary>
+/// <c>stop.experiment_plateau</c>: the experiment ends when the <see cref="Top"/> best values of <see cref="Metric"/>
+/// reported so far (every result of every trial, as Ray counts them) have a standard deviation at most <see cref="Std"/>,
+/// for more than <see cref="Patience"/> results in a row. As Ray's <c>ExperimentPlateauStopper</c>, with its defaults.
+/// </summary>
+public sealed record ExperimentPlateauSpec
+{
+    /// <summary>The metric watched; null: the experiment's.</summary>
+    public string? Metric { get; init; }
+
+    public int Top { get; init; } = 10;
+
+    public double Std { get; init; } = 0.001;
+
+    public int Patience { get; init; }
+
+    /// <summary>Which values are the best; null: the experiment's mode.</summary>
+    public OptimizationMode? Mode { get; init; }
 }
 
 /// <summary>What one trial holds while it runs: CPU slots (fractions allowed) and GPUs.</summary>

@@ -130,7 +130,7 @@ public sealed partial class SpecParser
             Custom = custom,
             Params = fields.TryGetValue("params", out var p) ? Params(p, "params") : TrialConfig.Empty,
             Metric = String(fields, "metric") ?? string.Empty,
-            Mode = Enum(fields, "mode", ["min", "max"]) is { } mode ? (mode == "min" ? OptimizationMode.Min : OptimizationMode.Max) : defaults.Mode,
+            Mode = Mode(fields, "mode") ?? defaults.Mode,
             Samples = Int(fields, "samples") ?? defaults.Samples,
             MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
             Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent"], f => new SearchSpec
@@ -152,11 +152,28 @@ public sealed partial class SpecParser
                 QuantileFraction = Double(f, "scheduler.quantile_fraction") ?? defaults.Scheduler.QuantileFraction,
                 ResampleProbability = Double(f, "scheduler.resample_probability") ?? defaults.Scheduler.ResampleProbability,
             }) ?? defaults.Scheduler,
-            Stop = Section(fields, "stop", ["training_iteration", "metric_threshold", "time_budget_s"], f => new StopSpec
+            Stop = Section(fields, "stop", ["training_iteration", "metric_threshold", "time_budget_s", "trial_plateau", "experiment_plateau"], f => new StopSpec
             {
                 TrainingIteration = Int(f, "stop.training_iteration"),
                 MetricThreshold = Double(f, "stop.metric_threshold"),
                 TimeBudgetS = Double(f, "stop.time_budget_s"),
+                TrialPlateau = Section(f, "stop.trial_plateau", ["metric", "std", "num_results", "grace_period", "metric_threshold", "mode"], t => new TrialPlateauSpec
+                {
+                    Metric = String(t, "stop.trial_plateau.metric"),
+                    Std = Double(t, "stop.trial_plateau.std") ?? new TrialPlateauSpec().Std,
+                    NumResults = Int(t, "stop.trial_plateau.num_results") ?? new TrialPlateauSpec().NumResults,
+                    GracePeriod = Int(t, "stop.trial_plateau.grace_period") ?? new TrialPlateauSpec().GracePeriod,
+                    MetricThreshold = Double(t, "stop.trial_plateau.metric_threshold"),
+                    Mode = Mode(t, "stop.trial_plateau.mode"),
+                }),
+                ExperimentPlateau = Section(f, "stop.experiment_plateau", ["metric", "top", "std", "patience", "mode"], e => new ExperimentPlateauSpec
+                {
+                    Metric = String(e, "stop.experiment_plateau.metric"),
+                    Top = Int(e, "stop.experiment_plateau.top") ?? new ExperimentPlateauSpec().Top,
+                    Std = Double(e, "stop.experiment_plateau.std") ?? new ExperimentPlateauSpec().Std,
+                    Patience = Int(e, "stop.experiment_plateau.patience") ?? 0,
+                    Mode = Mode(e, "stop.experiment_plateau.mode"),
+                }),
             }) ?? defaults.Stop,
             Resources = Section(fields, "resources", ["cpu", "gpu"], f => new ResourceSpec
             {
@@ -381,6 +398,9 @@ public sealed partial class SpecParser
         Error(path, node, $"expected a text value, got {Describe(node)}");
         return null;
     }
+
+    private OptimizationMode? Mode(Dictionary<string, YamlNode> fields, string path) =>
+        Enum(fields, path, ["min", "max"]) is { } mode ? (mode == "min" ? OptimizationMode.Min : OptimizationMode.Max) : null;
 
     private string? Enum(Dictionary<string, YamlNode> fields, string path, IReadOnlyList<string> allowed)
     {

@@ -267,6 +267,57 @@ public static class SpecValidator
             Add("stop.time_budget_s", $"must be a positive number of seconds, got {F(budget)}");
         }
 
+        if (spec.Stop.TrialPlateau is { } trialPlateau)
+        {
+            if (trialPlateau.Metric is { Length: 0 })
+            {
+                Add("stop.trial_plateau.metric", "must name a reported metric (leave it out for the experiment's metric)");
+            }
+
+            if (!(trialPlateau.Std > 0 && double.IsFinite(trialPlateau.Std)))
+            {
+                Add("stop.trial_plateau.std", $"must be a positive number, got {F(trialPlateau.Std)}");
+            }
+
+            if (trialPlateau.NumResults < 2)
+            {
+                Add("stop.trial_plateau.num_results", $"must be at least 2 (the spread of fewer results is always 0), got {trialPlateau.NumResults}");
+            }
+
+            if (trialPlateau.GracePeriod < 0)
+            {
+                Add("stop.trial_plateau.grace_period", $"must be zero or more results, got {trialPlateau.GracePeriod}");
+            }
+
+            if (trialPlateau.MetricThreshold is { } plateauThreshold && !double.IsFinite(plateauThreshold))
+            {
+                Add("stop.trial_plateau.metric_threshold", "must be a finite number");
+            }
+        }
+
+        if (spec.Stop.ExperimentPlateau is { } experimentPlateau)
+        {
+            if (experimentPlateau.Metric is { Length: 0 })
+            {
+                Add("stop.experiment_plateau.metric", "must name a reported metric (leave it out for the experiment's metric)");
+            }
+
+            if (experimentPlateau.Top < 2)
+            {
+                Add("stop.experiment_plateau.top", $"must be at least 2 (the spread of fewer results is always 0), got {experimentPlateau.Top}");
+            }
+
+            if (!(experimentPlateau.Std >= 0 && double.IsFinite(experimentPlateau.Std)))
+            {
+                Add("stop.experiment_plateau.std", $"must be zero or a positive number, got {F(experimentPlateau.Std)}");
+            }
+
+            if (experimentPlateau.Patience < 0)
+            {
+                Add("stop.experiment_plateau.patience", $"must be zero or more results, got {experimentPlateau.Patience}");
+            }
+        }
+
         if (!(spec.Resources.Cpu >= 0 && double.IsFinite(spec.Resources.Cpu)))
         {
             Add("resources.cpu", $"must be zero or more CPU slots (fractions allowed), got {F(spec.Resources.Cpu)}");

@@ -66,7 +66,7 @@ public static class SpecWriter
         w.WritePropertyName("params");
         WriteConfig(w, spec.Params);
         w.WriteString("metric", spec.Metric);
-        w.WriteString("mode", spec.Mode == OptimizationMode.Min ? "min" : "max");
+        w.WriteString("mode", ModeName(spec.Mode));
         w.WriteNumber("samples", spec.Samples);
         w.WriteNumber("max_concurrent", spec.MaxConcurrent);
         if (spec.Durability != Results.Durability.Os)
@@ -108,6 +108,33 @@ public static class SpecWriter
         if (spec.Stop.TimeBudgetS is { } budget)
         {
             w.WriteNumber("time_budget_s", budget);
+        }
+
+        if (spec.Stop.TrialPlateau is { } trialPlateau)
+        {
+            w.WriteStartObject("trial_plateau");
+            WriteOptional(w, "metric", trialPlateau.Metric);
+            w.WriteNumber("std", trialPlateau.Std);
+            w.WriteNumber("num_results", trialPlateau.NumResults);
+            w.WriteNumber("grace_period", trialPlateau.GracePeriod);
+            if (trialPlateau.MetricThreshold is { } plateauThreshold)
+            {
+                w.WriteNumber("metric_threshold", plateauThreshold);
+            }
+
+            WriteOptional(w, "mode", trialPlateau.Mode is { } trialMode ? ModeName(trialMode) : null);
+            w.WriteEndObject();
+        }
+
+        if (spec.Stop.ExperimentPlateau is { } experimentPlateau)
+        {
+            w.WriteStartObject("experiment_plateau");
+            WriteOptional(w, "metric", experimentPlateau.Metric);
+            w.WriteNumber("top", experimentPlateau.Top);
+            w.WriteNumber("std", experimentPlateau.Std);
+            w.WriteNumber("patience", experimentPlateau.Patience);
+            WriteOptional(w, "mode", experimentPlateau.Mode is { } experimentMode ? ModeName(experimentMode) : null);
+            w.WriteEndObject();
         }
 
         w.WriteEndObject();
@@ -228,6 +255,16 @@ public static class SpecWriter
         }
 
         w.WriteEndObject();
+    }
+
+    private static string ModeName(OptimizationMode mode) => mode == OptimizationMode.Min ? "min" : "max";
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
     }
 
     private static void Numbers(Utf8JsonWriter w, params double[] values)

@@ -17,9 +17,9 @@ public sealed partial class ExperimentController
 {
     /// <summary>
     /// Whether a snapshot holds all a restore needs: the searcher's calls are its suggestions and completions (not BOHB's every
-    /// result), and the scheduler keeps no state of its own (FIFO). Others restore from the whole journal.
+    /// result), and neither the scheduler (FIFO) nor a stop rule (not the plateau ones) keeps state of its own. Others restore from the whole journal.
     /// </summary>
-    public bool CanSnapshot => _searcher is SearcherJournal { CanSnapshot: true } && _scheduler is SchedulerJournal { Inner: FifoScheduler };
+    public bool CanSnapshot => _searcher is SearcherJournal { CanSnapshot: true } && _scheduler is SchedulerJournal { Inner: FifoScheduler } && !_stop.HasState;
 
     /// <summary>The body of a journal snapshot now: the controller's state and the searcher's calls.</summary>
     public byte[] SnapshotBody() => CaptureSnapshot().ToBytes();

@@ -205,11 +205,10 @@ public sealed partial class ExperimentController
     }
 
     /// <summary>
-    /// Whether every result's answer is "continue" until the experiment ends: the FIFO scheduler and no per-trial stop rule.
+    /// Whether every result's answer is "continue" until the experiment ends: the FIFO scheduler and no stop rule that decides on results.
     /// Trials then report ahead, as Ray's trainables do, without waiting for each answer (a stop comes with a later one).
     /// </summary>
-    public bool AnswersOnlyContinue =>
-        Spec.Scheduler.Algorithm == "fifo" && Spec.Stop.TrainingIteration is null && Spec.Stop.MetricThreshold is null;
+    public bool AnswersOnlyContinue => Spec.Scheduler.Algorithm == "fifo" && !_stop.Decides;
 
     /// <summary>
     /// Records a trial's result and decides, centrally: continue, pause or stop. A result of an ended trial,
@@ -257,7 +256,15 @@ public sealed partial class ExperimentController
             return SchedulerAction.Stop;
         }
 
-        if (_stop.ShouldStop(result) is { } stopReason)
+        if (_stop.ShouldEndExperiment() is { } plateau)
+        {
+            // Every trial stops with the experiment; this one now, with the reason.
+            Decide(trial, "stop", plateau);
+            commands.Add(new EndExperiment(ExperimentStatus.Completed, plateau));
+            return SchedulerAction.Stop;
+        }
+
+        if (_stop.ShouldStop(trialId, result) is { } stopReason)
         {
             Decide(trial, "stop", stopReason);
             return SchedulerAction.Stop;

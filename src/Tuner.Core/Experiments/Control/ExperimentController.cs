@@ -1,3 +1,4 @@
+using Tuner.Core.Experiments.Stoppers;
 using Tuner.Core.Results;
 using Tuner.Core.Schedulers;
 using Tuner.Core.Search;
@@ -218,6 +219,8 @@ public sealed partial class ExperimentController
 
                 if (status.IsFinal())
                 {
+                    _stop.Ended(trial.TrialId);
+
                     // The curve has served its advice: the advice stays, not a pair per iteration.
                     trial.Diagnosis = trial.Curve is { } curve ? LearningCurveDiagnosis.Diagnose(curve) : null;
                     trial.Curve = null;
@@ -229,6 +232,7 @@ public sealed partial class ExperimentController
                 ResultsRecorded++;
                 trial!.Iteration = result.TrainingIteration;
                 trial.LastResult = result;
+                _stop.Observe(trial.TrialId, result);
                 var previous = trial.LastMetric;
                 trial.LastMetric = result.GetMetric(Spec.Metric);
                 if (_best?.TrialId == trial.TrialId)

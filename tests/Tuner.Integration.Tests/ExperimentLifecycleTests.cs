@@ -380,6 +380,24 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task PointsToEvaluate_RunFirstInOrder_ThenTheSearchersOwn()
+    {
+        // The C# builder's form of search.points_to_evaluate.
+        var spec = Noop("lifecycle-warm-start", 5, new([new("reports", 2)]), maxConcurrent: 1) with
+        {
+            Search = new SearchSpec { Algorithm = "tpe", Seed = 4, PointsToEvaluate = [new([new("x", 0.125)]), new([new("x", 0.75)])] },
+        };
+
+        var result = await RunAsync(spec, Ct);
+
+        Assert.Equal(5, result.Count(TrialStatus.Terminated));
+        var trials = RunFolder.Experiment(result.OutputDirectory!).GetProperty("trials").EnumerateArray().ToList();
+        Assert.Equal(5, trials.Count);
+        Assert.Equal([0.125, 0.75], trials.Take(2).Select(t => t.GetProperty("config").GetProperty("x").GetDouble()));
+        Assert.DoesNotContain(trials.Skip(2), t => t.GetProperty("config").GetProperty("x").GetDouble() is 0.125 or 0.75);
+    }
+
+    [Fact]
     public async Task TrialPlateau_StopsEveryTrialWithItsReason_InTheRunFolder()
     {
         // The noop's values lie in [0, 1): two of them never spread by 0.5 (std |a - b| / 2), so each trial flattens at its third result.

@@ -23,6 +23,15 @@ public interface ISearcher
     {
     }
 
+    /// <summary>
+    /// <paramref name="trialId"/> runs <paramref name="config"/>, which this searcher did not suggest (a warm start's point, or an
+    /// evaluated one): from here it is told of the trial as of its own, and learns from it the same way. It does not count
+    /// among the searcher's suggestions.
+    /// </summary>
+    void Adopt(string trialId, TrialConfig config)
+    {
+    }
+
     /// <summary>A trial ended; <paramref name="lastMetrics"/> is its last report, null when it reported nothing.</summary>
     void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed);
 }

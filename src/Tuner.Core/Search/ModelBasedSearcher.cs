@@ -56,6 +56,8 @@ public abstract class ModelBasedSearcher : ISearcher
         return true;
     }
 
+    public void Adopt(string trialId, TrialConfig config) => Running[trialId] = ToPoint(config);
+
     /// <summary>Where a point records a dimension its config leaves out as inactive: NaN (TPE models it with its prior).</summary>
     protected virtual double InactiveCoordinate => double.NaN;
 
@@ -102,4 +104,7 @@ public abstract class ModelBasedSearcher : ISearcher
 
     /// <summary>The config values of a point.</summary>
     protected abstract IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point);
+
+    /// <summary>The point of a config (a dimension it leaves out at <see cref="InactiveCoordinate"/>).</summary>
+    protected abstract double[] ToPoint(TrialConfig config);
 }

@@ -8,6 +8,12 @@ public static class SearcherFactory
     public static ISearcher Create(ExperimentSpec spec)
     {
         var searcher = CreateAlgorithm(spec);
+        if (spec.Search.PointsToEvaluate.Count > 0 || spec.Search.Evaluated.Count > 0)
+        {
+            // The points and the searcher's own configs together make the experiment's configs (each run repeat times).
+            searcher = new WarmStart(searcher, spec, VariantGenerator.CountTrials(spec) / Math.Max(spec.Search.Repeat, 1));
+        }
+
         if (spec.Search.Repeat > 1)
         {
             searcher = new Repeater(searcher, spec.Search.Repeat, spec.Metric);

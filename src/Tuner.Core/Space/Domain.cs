@@ -24,6 +24,32 @@ public abstract record Domain
     /// <summary>Every value, for grid search; null when the domain is continuous or unbounded.</summary>
     public virtual IReadOnlyList<ParamValue>? EnumerateValues() => null;
 
+    /// <summary>Why <paramref name="value"/> is not a value of this domain (a user's warm-start point), or null when it is.</summary>
+    public string? Refuses(ParamValue value)
+    {
+        var number = value.Kind is ParamKind.Float or ParamKind.Integer;
+        return this switch
+        {
+            ChoiceDomain or GridDomain => EnumerateValues()!.Contains(value) ? null : $"{value} is not one of {string.Join(", ", EnumerateValues()!)}",
+            _ when !number => $"expected a number ({Usage}), got {value}",
+            RandIntDomain d => Integral(value, d.Low, d.High - 1),
+            QRandIntDomain d => Integral(value, d.Low, d.High),
+            LogRandIntDomain d => Integral(value, d.Low, d.High - 1),
+            UniformDomain d => Within(value, d.Low, d.High),
+            QUniformDomain d => Within(value, d.Low, d.High),
+            LogUniformDomain d => Within(value, d.Low, d.High),
+            QLogUniformDomain d => Within(value, d.Low, d.High),
+            _ => null,
+        };
+
+        static string? Within(ParamValue v, double low, double high) =>
+            v.AsDouble() >= low && v.AsDouble() <= high ? null : $"{v} is outside [{F(low)}, {F(high)}]";
+
+        static string? Integral(ParamValue v, long low, long high) =>
+            v.Kind != ParamKind.Integer ? $"expected a whole number in [{low}, {high}], got {v}"
+            : v.AsInteger() >= low && v.AsInteger() <= high ? null : $"{v} is outside [{low}, {high}]";
+    }
+
     public static Domain Uniform(double low, double high) => new UniformDomain(low, high);
 
     public static Domain QUniform(double low, double high, double q) => new QUniformDomain(low, high, q);

@@ -84,7 +84,19 @@ public sealed record SearchSpec
 
     /// <summary>At most this many of the searcher's trials in flight (Ray's ConcurrencyLimiter); null: no limit of its own.</summary>
     public int? MaxConcurrent { get; init; }
+
+    /// <summary>
+    /// Configs run first, in this order (Ray's <c>points_to_evaluate</c>, Optuna's <c>enqueue_trial</c>); they count among the
+    /// experiment's trials, and the searcher learns from them as from its own. A dimension a point leaves out is drawn from its domain.
+    /// </summary>
+    public IReadOnlyList<TrialConfig> PointsToEvaluate { get; init; } = [];
+
+    /// <summary>Configs evaluated elsewhere, with their metrics: the searcher learns from them before its first suggestion, and none of them runs.</summary>
+    public IReadOnlyList<EvaluatedPoint> Evaluated { get; init; } = [];
 }
+
+/// <summary>A config evaluated elsewhere and what it reported (<c>search.evaluated: [{ config: {...}, metrics: {...} }]</c>).</summary>
+public sealed record EvaluatedPoint(TrialConfig Config, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>
 /// The early-stopping scheduler, deciding centrally after every result: <c>fifo</c> (none), <c>asha</c>

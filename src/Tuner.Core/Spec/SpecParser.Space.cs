@@ -9,7 +9,88 @@ namespace Tuner.Core.Spec;
 // The search space, its conditions and sampling domains, and the trainable's fixed params.
 public sealed partial class SpecParser
 {
-    private TrialConfig Params(YamlNode node, string path)
+    /// <summary><c>search.points_to_evaluate</c>: a list of configs.</summary>
+    private IReadOnlyList<TrialConfig> Points(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node) || IsNull(node))
+        {
+            return [];
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Error(path, node, $"expected a list of configs such as [{{ x1: 1.5, x2: 3 }}], got {Describe(node)}");
+            return [];
+        }
+
+        return [.. list.Children.Select((item, i) => Params(item, $"{path}[{i}]", declare: false))];
+    }
+
+    /// <summary><c>search.evaluated</c>: a list of <c>{ config: {...}, metrics: {...} }</c>.</summary>
+    private IReadOnlyList<EvaluatedPoint> Evaluated(Dictionary<string, YamlNode> fields, string path)
+    {
+        if (!fields.TryGetValue(path, out var node) || IsNull(node))
+        {
+            return [];
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Error(path, node, $"expected a list of {{ config: {{...}}, metrics: {{...}} }}, got {Describe(node)}");
+            return [];
+        }
+
+        var points = new List<EvaluatedPoint>();
+        for (var i = 0; i < list.Children.Count; i++)
+        {
+            var itemPath = $"{path}[{i}]";
+            if (list.Children[i] is not YamlMappingNode item)
+            {
+                Error(itemPath, list.Children[i], $"expected {{ config: {{...}}, metrics: {{...}} }}, got {Describe(list.Children[i])}");
+                continue;
+            }
+
+            var f = Fields(item, itemPath, ["config", "metrics"]);
+            foreach (var required in new[] { "config", "metrics" })
+            {
+                if (!f.ContainsKey($"{itemPath}.{required}"))
+                {
+                    _errors.Add(new SpecError($"{itemPath}.{required}", "is required"));
+                }
+            }
+
+            var config = f.TryGetValue($"{itemPath}.config", out var c) ? Params(c, $"{itemPath}.config", declare: false) : TrialConfig.Empty;
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (f.TryGetValue($"{itemPath}.metrics", out var m))
+            {
+                if (m is not YamlMappingNode mapping)
+                {
+                    Error($"{itemPath}.metrics", m, $"expected a mapping of metric: number, got {Describe(m)}");
+                }
+                else
+                {
+                    foreach (var (keyNode, valueNode) in mapping.Children)
+                    {
+                        var name = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+                        if (TryNumber(valueNode, out var value) && double.IsFinite(value))
+                        {
+                            metrics[name] = value;
+                        }
+                        else
+                        {
+                            Error($"{itemPath}.metrics.{name}", valueNode, $"expected a finite number, got {Describe(valueNode)}");
+                        }
+                    }
+                }
+            }
+
+            points.Add(new EvaluatedPoint(config, metrics));
+        }
+
+        return points;
+    }
+
+    private TrialConfig Params(YamlNode node, string path, bool declare = true)
     {
         if (IsNull(node))
         {
@@ -28,7 +109,11 @@ public sealed partial class SpecParser
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
             var itemPath = $"{path}.{key}";
             _lines[itemPath] = (int)keyNode.Start.Line;
-            _declaredParameters.Add(key);
+            if (declare)
+            {
+                _declaredParameters.Add(key);
+            }
+
             if (items.Any(i => i.Key == key))
             {
                 Error(itemPath, keyNode, $"'{key}' is given twice");

@@ -133,12 +133,14 @@ public sealed partial class SpecParser
             Mode = Mode(fields, "mode") ?? defaults.Mode,
             Samples = Int(fields, "samples") ?? defaults.Samples,
             MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
-            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent"], f => new SearchSpec
+            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent", "points_to_evaluate", "evaluated"], f => new SearchSpec
             {
                 Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
                 Seed = Int(f, "search.seed") ?? 0,
                 Repeat = Int(f, "search.repeat") ?? 1,
                 MaxConcurrent = Int(f, "search.max_concurrent"),
+                PointsToEvaluate = Points(f, "search.points_to_evaluate"),
+                Evaluated = Evaluated(f, "search.evaluated"),
             }) ?? defaults.Search,
             Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required", "perturbation_interval", "quantile_fraction", "resample_probability"], f => new SchedulerSpec
             {

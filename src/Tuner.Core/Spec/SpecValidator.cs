@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tuner.Core.Search;
 using Tuner.Core.Trainables;
+using Tuner.Core.Space;
 
 namespace Tuner.Core.Spec;
 
@@ -135,9 +136,30 @@ public static class SpecValidator
             Add("search.max_concurrent", $"must be at least 1, got {spec.Search.MaxConcurrent}");
         }
 
+        for (var i = 0; i < spec.Search.PointsToEvaluate.Count; i++)
+        {
+            CheckPoint(spec, $"search.points_to_evaluate[{i}]", spec.Search.PointsToEvaluate[i], Add);
+        }
+
+        var searched = VariantGenerator.CountTrials(spec) / Math.Max(spec.Search.Repeat, 1);
+        if (spec.Search.PointsToEvaluate.Count > searched)
+        {
+            Add("search.points_to_evaluate", $"{spec.Search.PointsToEvaluate.Count} points, but the experiment runs {searched} configs (samples{(spec.Search.Repeat > 1 ? ", each repeated" : string.Empty)}); the points count among them");
+        }
+
+        for (var i = 0; i < spec.Search.Evaluated.Count; i++)
+        {
+            var evaluated = spec.Search.Evaluated[i];
+            CheckPoint(spec, $"search.evaluated[{i}].config", evaluated.Config, Add);
+            if (!evaluated.Metrics.ContainsKey(spec.Metric))
+            {
+                Add($"search.evaluated[{i}].metrics", $"must hold the experiment's metric '{spec.Metric}' (it has: {(evaluated.Metrics.Count == 0 ? "none" : string.Join(", ", evaluated.Metrics.Keys))})");
+            }
+        }
+
         if (spec.Search.Algorithm is "tpe" or "bohb")
         {
-            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain).Select(d => d.Key))
             {
                 Add($"space.{name}", $"search.algorithm {spec.Search.Algorithm} samples every dimension and does not enumerate grids; use choice instead of grid");
             }
@@ -153,7 +175,7 @@ public static class SpecValidator
                 {
                     Add(at, $"'{when.Parent}' is not a dimension declared before '{name}'{(earlier.Count == 0 ? string.Empty : $" (declared before it: {string.Join(", ", earlier)})")}");
                 }
-                else if (spec.Space[when.Parent] is Space.ChoiceDomain or Space.GridDomain && when.Values is { } values)
+                else if (spec.Space[when.Parent] is Space.ChoiceDomain or GridDomain && when.Values is { } values)
                 {
                     var allowed = spec.Space[when.Parent].EnumerateValues() ?? [];
                     foreach (var value in values.Where(v => !allowed.Contains(v)))
@@ -161,12 +183,12 @@ public static class SpecValidator
                         Add(at, $"{when.Parent} never takes {value.ToDisplayString()}: its allowed values are {string.Join(", ", allowed.Select(a => a.ToDisplayString()))}");
                     }
                 }
-                else if (when.Values is null && spec.Space[when.Parent] is Space.ChoiceDomain or Space.GridDomain)
+                else if (when.Values is null && spec.Space[when.Parent] is Space.ChoiceDomain or GridDomain)
                 {
                     Add(at, $"min and max compare numbers; {when.Parent} is a choice: list the values instead");
                 }
 
-                if (domain is Space.GridDomain)
+                if (domain is GridDomain)
                 {
                     Add(at, "a grid dimension cannot be conditional (its values would repeat configs); use choice");
                 }
@@ -187,7 +209,7 @@ public static class SpecValidator
 
         if (spec.Search.Algorithm == "gp")
         {
-            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain or Space.ChoiceDomain).Select(d => d.Key))
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain or Space.ChoiceDomain).Select(d => d.Key))
             {
                 Add($"space.{name}", "search.algorithm gp models numeric dimensions only (uniform, loguniform, randint, ...); use tpe for a space with choices");
             }
@@ -246,7 +268,7 @@ public static class SpecValidator
                 Add("checkpoint.frequency", $"pbt copies the latest checkpoint of a better trial, so trials must save them: set checkpoint.frequency (e.g. to perturbation_interval, {F(scheduler.PerturbationInterval)}), got {spec.Checkpoint.Frequency}");
             }
 
-            foreach (var name in spec.Space.Where(d => d.Value is Space.GridDomain).Select(d => d.Key))
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain).Select(d => d.Key))
             {
                 Add($"space.{name}", "scheduler.algorithm pbt explores by resampling and perturbing; use choice instead of grid");
             }
@@ -404,4 +426,20 @@ public static class SpecValidator
     }
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>A warm-start config: every key a dimension of the space, every value in its domain.</summary>
+    private static void CheckPoint(ExperimentSpec spec, string path, TrialConfig point, Action<string, string> add)
+    {
+        foreach (var (name, value) in point)
+        {
+            if (!spec.Space.Contains(name))
+            {
+                add($"{path}.{name}", $"is not a dimension of the space; its dimensions: {string.Join(", ", spec.Space.Names)}");
+            }
+            else if (spec.Space[name].Refuses(value) is { } problem)
+            {
+                add($"{path}.{name}", $"{problem} (space.{name} is {spec.Space[name].Primitive})");
+            }
+        }
+    }
 }

@@ -82,6 +82,38 @@ public static class SpecWriter
             w.WriteNumber("max_concurrent", limit);
         }
 
+        if (spec.Search.PointsToEvaluate.Count > 0)
+        {
+            w.WriteStartArray("points_to_evaluate");
+            foreach (var point in spec.Search.PointsToEvaluate)
+            {
+                WriteConfig(w, point);
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (spec.Search.Evaluated.Count > 0)
+        {
+            w.WriteStartArray("evaluated");
+            foreach (var evaluated in spec.Search.Evaluated)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("config");
+                WriteConfig(w, evaluated.Config);
+                w.WriteStartObject("metrics");
+                foreach (var (name, value) in evaluated.Metrics)
+                {
+                    w.WriteNumber(name, value);
+                }
+
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
         w.WriteStartObject("scheduler");
         w.WriteString("algorithm", spec.Scheduler.Algorithm);

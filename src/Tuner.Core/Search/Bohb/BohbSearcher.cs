@@ -93,6 +93,12 @@ public sealed class BohbSearcher : ISearcher
         return true;
     }
 
+    public void Adopt(string trialId, TrialConfig config)
+    {
+        _points[trialId] = SearchDimension.PointOf(_dimensions, config);
+        _running.Add(trialId);
+    }
+
     /// <summary>The result is an observation at every budget it reaches for the first time.</summary>
     public void OnTrialResult(string trialId, TrialResult result)
     {

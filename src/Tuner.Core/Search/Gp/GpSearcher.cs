@@ -38,6 +38,9 @@ public sealed class GpSearcher : ModelBasedSearcher
     protected override IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point) =>
         _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(d.Low + (point[i] * (d.High - d.Low)))));
 
+    protected override double[] ToPoint(TrialConfig config) =>
+        [.. _dimensions.Select(d => config.TryGetValue(d.Name, out var value) ? Math.Clamp((d.ToInternal(value) - d.Low) / (d.High - d.Low), 0, 1) : InactiveCoordinate)];
+
     protected override double[] ModelPoint()
     {
         var modelled = Completed.Count <= 2 * MaxModelled

@@ -26,6 +26,10 @@ internal abstract record SearchDimension(string Name, Domain Domain)
         _ => throw new ArgumentException($"space.{name}: {domain.Primitive} is not supported by model-based search", nameof(domain)),
     };
 
+    /// <summary>A config's point on the dimensions' internal axes; a dimension the config leaves out (inactive) is NaN.</summary>
+    public static double[] PointOf(IReadOnlyList<SearchDimension> dimensions, TrialConfig config) =>
+        [.. dimensions.Select(d => config.TryGetValue(d.Name, out var value) ? d.ToInternal(value) : double.NaN)];
+
     /// <summary>The value on the internal axis.</summary>
     public abstract double ToInternal(ParamValue value);
 

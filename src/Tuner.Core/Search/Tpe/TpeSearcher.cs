@@ -38,6 +38,8 @@ public sealed class TpeSearcher : ModelBasedSearcher
     protected override IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point) =>
         _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(point[i])));
 
+    protected override double[] ToPoint(TrialConfig config) => SearchDimension.PointOf(_dimensions, config);
+
     protected override double[] ModelPoint() =>
         Propose(_dimensions, Completed, Running.Values, Math.Min((int)Math.Ceiling(Gamma * Completed.Count), 25), Random);
 

@@ -5,6 +5,7 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- epoch [epochs] [threads]
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 // dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
+// dotnet run -c Release --project bench/Tuner.Bench -- cmaes [seeds=20] [evaluations=1000]
 // dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs] [hyperband configs]
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
@@ -57,6 +58,9 @@ switch (command)
     case "search":
         return SearchBenchmark.Run(Arg(1, 40), Arg(2, 100));
 
+    case "cmaes":
+        return CmaEsBenchmark.Run(Arg(1, 20), Arg(2, 1000));
+
     case "epoch":
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
 
@@ -88,6 +92,6 @@ switch (command)
         return await TransferBenchmark.RunAsync(Arg(1, 1), Arg(2, 2), args.Contains("all"));
 
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, scale, restore, experiments, epoch, memory, search, fidelity, bookkeeping, throughput, scaleout, transfer");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, scale, restore, experiments, epoch, memory, search, cmaes, fidelity, bookkeeping, throughput, scaleout, transfer");
         return 2;
 }

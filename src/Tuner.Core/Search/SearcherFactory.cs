@@ -28,6 +28,7 @@ public static class SearcherFactory
         "tpe" => new Tpe.TpeSearcher(spec),
         "gp" => new Gp.GpSearcher(spec),
         "bohb" => new Bohb.BohbSearcher(spec),
+        "cmaes" => new CmaEs.CmaEsSearcher(spec),
         _ => throw new SpecException("search.algorithm", $"'{spec.Search.Algorithm}' is not one of the allowed values: {string.Join(", ", SearchSpec.Algorithms)}"),
     };
 }

@@ -70,10 +70,13 @@ public sealed record ExperimentSpec
         Mode == OptimizationMode.Min ? candidate < incumbent : candidate > incumbent;
 }
 
-/// <summary>The search algorithm: <c>random</c> or <c>grid</c> for now.</summary>
+/// <summary>The search algorithm (<see cref="Algorithms"/>), its seed, its wrappers, its warm starts and CMA-ES's settings.</summary>
 public sealed record SearchSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp", "bohb"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp", "bohb", "cmaes"];
+
+    /// <summary>cmaes: what a run does when it meets a termination criterion.</summary>
+    public static IReadOnlyList<string> RestartStrategies { get; } = ["ipop", "none"];
 
     public string Algorithm { get; init; } = "random";
 
@@ -84,6 +87,15 @@ public sealed record SearchSpec
 
     /// <summary>At most this many of the searcher's trials in flight (Ray's ConcurrencyLimiter); null: no limit of its own.</summary>
     public int? MaxConcurrent { get; init; }
+
+    /// <summary>cmaes: the initial step size, on axes scaled to [0, 1]; null: 1/6.</summary>
+    public double? Sigma0 { get; init; }
+
+    /// <summary>cmaes: candidates a generation (the first run's, with restarts); null: 4 + floor(3 ln n).</summary>
+    public int? Popsize { get; init; }
+
+    /// <summary>cmaes: <c>ipop</c> (the default) starts a converged run again with twice the population; <c>none</c> goes on with it.</summary>
+    public string Restarts { get; init; } = "ipop";
 
     /// <summary>
     /// Configs run first, in this order (Ray's <c>points_to_evaluate</c>, Optuna's <c>enqueue_trial</c>); they count among the

@@ -133,7 +133,7 @@ public sealed partial class SpecParser
             Mode = Mode(fields, "mode") ?? defaults.Mode,
             Samples = Int(fields, "samples") ?? defaults.Samples,
             MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
-            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent", "points_to_evaluate", "evaluated"], f => new SearchSpec
+            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent", "points_to_evaluate", "evaluated", "sigma0", "popsize", "restarts"], f => new SearchSpec
             {
                 Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
                 Seed = Int(f, "search.seed") ?? 0,
@@ -141,6 +141,9 @@ public sealed partial class SpecParser
                 MaxConcurrent = Int(f, "search.max_concurrent"),
                 PointsToEvaluate = Points(f, "search.points_to_evaluate"),
                 Evaluated = Evaluated(f, "search.evaluated"),
+                Sigma0 = Double(f, "search.sigma0"),
+                Popsize = Int(f, "search.popsize"),
+                Restarts = Enum(f, "search.restarts", SearchSpec.RestartStrategies) ?? "ipop",
             }) ?? defaults.Search,
             Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required", "perturbation_interval", "quantile_fraction", "resample_probability"], f => new SchedulerSpec
             {

@@ -209,10 +209,49 @@ public static class SpecValidator
 
         if (spec.Search.Algorithm == "gp")
         {
-            foreach (var name in spec.Space.Where(d => d.Value is GridDomain or Space.ChoiceDomain).Select(d => d.Key))
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain or ChoiceDomain).Select(d => d.Key))
             {
                 Add($"space.{name}", "search.algorithm gp models numeric dimensions only (uniform, loguniform, randint, ...); use tpe for a space with choices");
             }
+        }
+
+        if (spec.Search.Algorithm == "cmaes")
+        {
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain or ChoiceDomain).Select(d => d.Key))
+            {
+                Add($"space.{name}", $"search.algorithm cmaes models numeric dimensions only (uniform, loguniform, randint, ...), not {spec.Space[name].Primitive}; use tpe for a space with choices");
+            }
+
+            foreach (var name in spec.Space.Names.Where(n => spec.Space.ConditionOf(n) is not null))
+            {
+                Add($"space.{name}", "search.algorithm cmaes samples every dimension together; a conditional dimension needs tpe or random");
+            }
+        }
+
+        if (spec.Search.Sigma0 is { } sigma0 && !(sigma0 > 0 && sigma0 <= 1))
+        {
+            Add("search.sigma0", $"must be above 0 and at most 1 (the step size on axes scaled to [0, 1]), got {F(sigma0)}");
+        }
+
+        if (spec.Search.Popsize is < 2)
+        {
+            Add("search.popsize", $"must be at least 2, got {spec.Search.Popsize}");
+        }
+
+        if (spec.Search.Algorithm != "cmaes")
+        {
+            foreach (var (key, set) in new[] { ("sigma0", spec.Search.Sigma0 is not null), ("popsize", spec.Search.Popsize is not null), ("restarts", spec.Search.Restarts != "ipop") })
+            {
+                if (set)
+                {
+                    Add($"search.{key}", $"is a setting of search.algorithm cmaes (got {spec.Search.Algorithm})");
+                }
+            }
+        }
+
+        if (!SearchSpec.RestartStrategies.Contains(spec.Search.Restarts))
+        {
+            Add("search.restarts", $"'{spec.Search.Restarts}' is not one of the allowed values: {string.Join(", ", SearchSpec.RestartStrategies)}");
         }
 
         var scheduler = spec.Scheduler;

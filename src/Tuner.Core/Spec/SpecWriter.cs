@@ -82,6 +82,21 @@ public static class SpecWriter
             w.WriteNumber("max_concurrent", limit);
         }
 
+        if (spec.Search.Algorithm == "cmaes" || spec.Search.Sigma0 is not null || spec.Search.Popsize is not null)
+        {
+            if (spec.Search.Sigma0 is { } sigma0)
+            {
+                w.WriteNumber("sigma0", sigma0);
+            }
+
+            if (spec.Search.Popsize is { } popsize)
+            {
+                w.WriteNumber("popsize", popsize);
+            }
+
+            w.WriteString("restarts", spec.Search.Restarts);
+        }
+
         if (spec.Search.PointsToEvaluate.Count > 0)
         {
             w.WriteStartArray("points_to_evaluate");

@@ -19,7 +19,14 @@ public sealed record ExperimentDocument(
     DateTimeOffset? EndedAt,
     IReadOnlyDictionary<TrialStatus, int> StateCounts,
     BestTrial? Best,
-    TrialTable.View Trials);
+    TrialTable.View Trials)
+{
+    /// <summary>With several objectives, the Pareto front of the feasible trials (each with its config and last metrics); null with one.</summary>
+    public IReadOnlyList<BestTrial>? ParetoFront { get; init; }
 
-/// <summary>The best trial by its last report's metric.</summary>
+    /// <summary>Trials whose last result breaks a constraint (<c>constraint_*</c> above 0): never the best nor on the front.</summary>
+    public int InfeasibleTrials { get; init; }
+}
+
+/// <summary>The best trial by its last report's metric (or one trial of the Pareto front).</summary>
 public sealed record BestTrial(string TrialId, TrialConfig Config, TrialResult LastResult);

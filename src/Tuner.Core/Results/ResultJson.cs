@@ -137,6 +137,20 @@ public static class ResultJson
 
         w.WriteString("metric", doc.Spec.Metric);
         w.WriteString("mode", doc.Spec.Mode == OptimizationMode.Min ? "min" : "max");
+        if (doc.Spec.IsMultiObjective)
+        {
+            w.WriteStartArray("objectives");
+            foreach (var objective in doc.Spec.Objectives)
+            {
+                w.WriteStartObject();
+                w.WriteString("metric", objective.Metric);
+                w.WriteString("mode", objective.Mode == OptimizationMode.Min ? "min" : "max");
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteStartObject("state_counts");
         foreach (var status in Enum.GetValues<TrialStatus>())
         {
@@ -158,6 +172,25 @@ public static class ResultJson
         {
             w.WriteNull("best");
         }
+
+        if (doc.ParetoFront is { } front)
+        {
+            w.WriteStartArray("pareto_front");
+            foreach (var trial in front)
+            {
+                w.WriteStartObject();
+                w.WriteString("trial_id", trial.TrialId);
+                w.WritePropertyName("config");
+                SpecWriter.WriteConfig(w, trial.Config);
+                w.WritePropertyName("metrics");
+                WriteResult(w, trial.TrialId, trial.LastResult);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteNumber("infeasible_trials", doc.InfeasibleTrials);
 
         w.WritePropertyName("spec");
         SpecWriter.Write(w, doc.Spec.Redacted());

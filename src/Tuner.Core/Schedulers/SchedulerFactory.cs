@@ -8,6 +8,7 @@ public static class SchedulerFactory
     public static ITrialScheduler Create(ExperimentSpec spec) => spec.Scheduler.Algorithm switch
     {
         "fifo" => new FifoScheduler(),
+        "asha" when spec.IsMultiObjective => new ParetoAshaScheduler(spec.Objectives, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.GracePeriod, spec.Scheduler.ReductionFactor),
         "asha" => new AshaScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.GracePeriod, spec.Scheduler.ReductionFactor),
         "asha_promotion" => new AshaPromotionScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.GracePeriod, spec.Scheduler.ReductionFactor),
         "hyperband" => new HyperbandScheduler(spec.Metric, spec.Mode, spec.Scheduler.TimeAttr, spec.Scheduler.MaxT, spec.Scheduler.ReductionFactor),

@@ -7,7 +7,8 @@ namespace Tuner.Core.Search;
 /// What the model-based searchers (TPE, GP) share: <c>samples</c> suggestions, the first
 /// <see cref="StartupTrials"/> random, the rest from the model; each suggestion kept as a point while
 /// its trial runs (for the "constant liar"), and on completion its loss (the metric, negated when
-/// maximising) recorded with the point. Failed trials and trials without the metric teach nothing.
+/// maximising) recorded with the point, with every objective's loss and the constraints' violation beside it. Failed trials
+/// and trials without every objective's metric teach nothing.
 /// Seeded by <c>search.seed</c>.
 /// </summary>
 public abstract class ModelBasedSearcher : ISearcher
@@ -16,8 +17,7 @@ public abstract class ModelBasedSearcher : ISearcher
 
     private readonly TrialConfig _params;
     private readonly SearchSpace _space;
-    private readonly string _metric;
-    private readonly OptimizationMode _mode;
+    private readonly Objective[] _objectives;
     private readonly long _total;
     private long _suggested;
 
@@ -25,8 +25,7 @@ public abstract class ModelBasedSearcher : ISearcher
     {
         _params = spec.Params;
         _space = spec.Space;
-        _metric = spec.Metric;
-        _mode = spec.Mode;
+        _objectives = [.. spec.Objectives];
         _total = spec.Samples;
         Random = new Random(spec.Search.Seed);
     }
@@ -38,8 +37,11 @@ public abstract class ModelBasedSearcher : ISearcher
     /// <summary>The points of trials suggested and not yet complete.</summary>
     protected Dictionary<string, double[]> Running { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Completed trials' points and losses, in the order they completed.</summary>
+    /// <summary>Completed trials' points and losses (the first objective's, as minimised), in the order they completed.</summary>
     protected List<(double[] Point, double Loss)> Completed { get; } = [];
+
+    /// <summary>Beside each of <see cref="Completed"/>: every objective's loss and the total constraint violation (0: feasible).</summary>
+    protected List<(double[] Losses, double Violation)> Outcomes { get; } = [];
 
     public bool TrySuggest(string trialId, out TrialConfig config)
     {
@@ -88,12 +90,24 @@ public abstract class ModelBasedSearcher : ISearcher
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {
-        if (!Running.Remove(trialId, out var point) || failed || lastMetrics is null || !lastMetrics.TryGetValue(_metric, out var value) || !double.IsFinite(value))
+        if (!Running.Remove(trialId, out var point) || failed || lastMetrics is null)
         {
             return;
         }
 
-        Completed.Add((point, _mode == OptimizationMode.Min ? value : -value));
+        var losses = new double[_objectives.Length];
+        for (var i = 0; i < losses.Length; i++)
+        {
+            if (!lastMetrics.TryGetValue(_objectives[i].Metric, out var value) || !double.IsFinite(value))
+            {
+                return;
+            }
+
+            losses[i] = _objectives[i].Loss(value);
+        }
+
+        Completed.Add((point, losses[0]));
+        Outcomes.Add((losses, Pareto.Constraints.Violation(lastMetrics)));
     }
 
     /// <summary>A point drawn from the domains' own distributions, as the first trials are.</summary>

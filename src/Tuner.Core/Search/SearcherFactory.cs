@@ -29,6 +29,7 @@ public static class SearcherFactory
         "gp" => new Gp.GpSearcher(spec),
         "bohb" => new Bohb.BohbSearcher(spec),
         "cmaes" => new CmaEs.CmaEsSearcher(spec),
+        "nsga2" => new Nsga2.Nsga2Searcher(spec),
         _ => throw new SpecException("search.algorithm", $"'{spec.Search.Algorithm}' is not one of the allowed values: {string.Join(", ", SearchSpec.Algorithms)}"),
     };
 }

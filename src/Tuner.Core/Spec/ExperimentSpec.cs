@@ -29,9 +29,21 @@ public sealed record ExperimentSpec
     /// <summary>Fixed values passed to every trial, merged with the sampled ones.</summary>
     public TrialConfig Params { get; init; } = TrialConfig.Empty;
 
+    /// <summary>The metric optimised; with <see cref="MoreObjectives"/>, the first objective.</summary>
     public required string Metric { get; init; }
 
     public OptimizationMode Mode { get; init; } = OptimizationMode.Min;
+
+    /// <summary>
+    /// Objectives after <see cref="Metric"/>: with any, the experiment searches for the Pareto front of them all
+    /// (<c>metric: [valid_loss, parameters]</c> with <c>mode: [min, min]</c> in YAML). Empty: one objective.
+    /// </summary>
+    public IReadOnlyList<Objective> MoreObjectives { get; init; } = [];
+
+    /// <summary>Every objective, <see cref="Metric"/> first.</summary>
+    public IReadOnlyList<Objective> Objectives => [new(Metric, Mode), .. MoreObjectives];
+
+    public bool IsMultiObjective => MoreObjectives.Count > 0;
 
     /// <summary>How many configs to draw; with grid dimensions, how many times to repeat the grid.</summary>
     public int Samples { get; init; } = 1;
@@ -70,10 +82,17 @@ public sealed record ExperimentSpec
         Mode == OptimizationMode.Min ? candidate < incumbent : candidate > incumbent;
 }
 
+/// <summary>One objective of a multi-objective experiment: a reported metric and its direction.</summary>
+public sealed record Objective(string Metric, OptimizationMode Mode)
+{
+    /// <summary>The value as minimised: negated for <see cref="OptimizationMode.Max"/>.</summary>
+    public double Loss(double value) => Mode == OptimizationMode.Min ? value : -value;
+}
+
 /// <summary>The search algorithm (<see cref="Algorithms"/>), its seed, its wrappers, its warm starts and CMA-ES's settings.</summary>
 public sealed record SearchSpec
 {
-    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp", "bohb", "cmaes"];
+    public static IReadOnlyList<string> Algorithms { get; } = ["random", "grid", "tpe", "gp", "bohb", "cmaes", "nsga2"];
 
     /// <summary>cmaes: what a run does when it meets a termination criterion.</summary>
     public static IReadOnlyList<string> RestartStrategies { get; } = ["ipop", "none"];
@@ -93,6 +112,9 @@ public sealed record SearchSpec
 
     /// <summary>cmaes: candidates a generation (the first run's, with restarts); null: 4 + floor(3 ln n).</summary>
     public int? Popsize { get; init; }
+
+    /// <summary>nsga2: configs a generation, and parents kept; null: 50.</summary>
+    public int? PopulationSize { get; init; }
 
     /// <summary>cmaes: <c>ipop</c> (the default) starts a converged run again with twice the population; <c>none</c> goes on with it.</summary>
     public string Restarts { get; init; } = "ipop";

@@ -123,17 +123,19 @@ public sealed partial class SpecParser
         }
 
         var defaults = new ExperimentSpec { Name = string.Empty, Trainable = string.Empty, Metric = string.Empty };
+        var objectives = Objectives(fields);
         return new ExperimentSpec
         {
             Name = String(fields, "name") ?? string.Empty,
             Trainable = TrainableName(fields, out var custom),
             Custom = custom,
             Params = fields.TryGetValue("params", out var p) ? Params(p, "params") : TrialConfig.Empty,
-            Metric = String(fields, "metric") ?? string.Empty,
-            Mode = Mode(fields, "mode") ?? defaults.Mode,
+            Metric = objectives.Count > 0 ? objectives[0].Metric : string.Empty,
+            Mode = objectives.Count > 0 ? objectives[0].Mode : defaults.Mode,
+            MoreObjectives = [.. objectives.Skip(1)],
             Samples = Int(fields, "samples") ?? defaults.Samples,
             MaxConcurrent = Int(fields, "max_concurrent") ?? defaults.MaxConcurrent,
-            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent", "points_to_evaluate", "evaluated", "sigma0", "popsize", "restarts"], f => new SearchSpec
+            Search = Section(fields, "search", ["algorithm", "seed", "repeat", "max_concurrent", "points_to_evaluate", "evaluated", "sigma0", "popsize", "restarts", "population_size"], f => new SearchSpec
             {
                 Algorithm = Enum(f, "search.algorithm", SearchSpec.Algorithms) ?? "random",
                 Seed = Int(f, "search.seed") ?? 0,
@@ -144,6 +146,7 @@ public sealed partial class SpecParser
                 Sigma0 = Double(f, "search.sigma0"),
                 Popsize = Int(f, "search.popsize"),
                 Restarts = Enum(f, "search.restarts", SearchSpec.RestartStrategies) ?? "ipop",
+                PopulationSize = Int(f, "search.population_size"),
             }) ?? defaults.Search,
             Scheduler = Section(fields, "scheduler", ["algorithm", "time_attr", "max_t", "grace_period", "reduction_factor", "min_samples_required", "perturbation_interval", "quantile_fraction", "resample_probability"], f => new SchedulerSpec
             {
@@ -402,6 +405,72 @@ public sealed partial class SpecParser
 
         Error(path, node, $"expected a text value, got {Describe(node)}");
         return null;
+    }
+
+    /// <summary>
+    /// <c>metric</c> and <c>mode</c>: one name and one mode, or lists of the same length (several objectives); a single mode
+    /// (or none: min) with one metric.
+    /// </summary>
+    private List<Objective> Objectives(Dictionary<string, YamlNode> fields)
+    {
+        var metrics = new List<string>();
+        if (fields.TryGetValue("metric", out var metricNode) && metricNode is YamlSequenceNode metricList)
+        {
+            foreach (var (item, i) in metricList.Children.Select((n, i) => (n, i)))
+            {
+                if (item is YamlScalarNode { Value: { Length: > 0 } name } && !IsNull(item))
+                {
+                    if (metrics.Contains(name))
+                    {
+                        Error("metric", item, $"'{name}' is given twice; each objective once");
+                    }
+
+                    metrics.Add(name);
+                }
+                else
+                {
+                    Error($"metric[{i}]", item, $"expected a metric's name, got {Describe(item)}");
+                }
+            }
+
+            if (metricList.Children.Count == 0)
+            {
+                Error("metric", metricNode, "the list is empty; name the metric to optimise, or several (metric: [valid_loss, parameters])");
+            }
+        }
+        else if (String(fields, "metric") is { } single)
+        {
+            metrics.Add(single);
+        }
+
+        var modes = new List<OptimizationMode>();
+        if (fields.TryGetValue("mode", out var modeNode) && modeNode is YamlSequenceNode modeList)
+        {
+            foreach (var (item, i) in modeList.Children.Select((n, i) => (n, i)))
+            {
+                var value = (item as YamlScalarNode)?.Value;
+                if (value is "min" or "max")
+                {
+                    modes.Add(value == "min" ? OptimizationMode.Min : OptimizationMode.Max);
+                }
+                else
+                {
+                    Error($"mode[{i}]", item, $"{Describe(item)} is not one of the allowed values: min, max");
+                }
+            }
+        }
+        else if (Mode(fields, "mode") is { } mode)
+        {
+            modes.Add(mode);
+        }
+
+        var listed = metricNode is YamlSequenceNode || modeNode is YamlSequenceNode;
+        if (listed && modes.Count != metrics.Count && !_errors.Any(e => e.Path.StartsWith("mode", StringComparison.Ordinal) || e.Path.StartsWith("metric", StringComparison.Ordinal)))
+        {
+            Error("mode", modeNode ?? metricNode!, $"{metrics.Count} metric(s) but {modes.Count} mode(s); give one mode per metric, in the same order (e.g. mode: [{string.Join(", ", metrics.Select(_ => "min"))}])");
+        }
+
+        return [.. metrics.Select((metric, i) => new Objective(metric, i < modes.Count ? modes[i] : OptimizationMode.Min))];
     }
 
     private OptimizationMode? Mode(Dictionary<string, YamlNode> fields, string path) =>

@@ -92,13 +92,45 @@ public static class SpecValidator
             Add("trainable", $"unknown trainable '{spec.Trainable}'; known: {string.Join(", ", registry.Names)}");
         }
 
-        if (string.IsNullOrWhiteSpace(spec.Metric))
+        foreach (var objective in spec.Objectives)
         {
-            Add("metric", "must name a reported metric");
+            if (string.IsNullOrWhiteSpace(objective.Metric))
+            {
+                Add("metric", "must name a reported metric");
+            }
+            else if (trainable is not null && !trainable.Metrics.Contains(objective.Metric))
+            {
+                Add("metric", $"'{objective.Metric}' is never reported by trainable '{trainable.Name}'; it reports: {string.Join(", ", trainable.Metrics)}");
+            }
         }
-        else if (trainable is not null && !trainable.Metrics.Contains(spec.Metric))
+
+        if (spec.Objectives.Select(o => o.Metric).Distinct(StringComparer.Ordinal).Count() < spec.Objectives.Count)
         {
-            Add("metric", $"'{spec.Metric}' is never reported by trainable '{trainable.Name}'; it reports: {string.Join(", ", trainable.Metrics)}");
+            Add("metric", $"an objective is given twice: {string.Join(", ", spec.Objectives.Select(o => o.Metric))}");
+        }
+
+        if (spec.IsMultiObjective)
+        {
+            const string several = "with several objectives";
+            if (spec.Search.Algorithm is "gp" or "bohb" or "cmaes")
+            {
+                Add("search.algorithm", $"{spec.Search.Algorithm} optimises one metric; {several} use nsga2, tpe (multi-objective TPE) or random");
+            }
+
+            if (spec.Scheduler.Algorithm is not ("fifo" or "asha"))
+            {
+                Add("scheduler.algorithm", $"{spec.Scheduler.Algorithm} ranks trials by one metric; {several} use fifo, or asha (which ranks by non-domination at each rung)");
+            }
+
+            if (spec.Search.Repeat > 1)
+            {
+                Add("search.repeat", $"averages one metric over the copies; {several} leave it at 1");
+            }
+
+            if (spec.Stop.MetricThreshold is not null)
+            {
+                Add("stop.metric_threshold", $"compares one metric; {several} use stop.trial_plateau with its metric and metric_threshold");
+            }
         }
 
         if (!System.Enum.IsDefined(spec.Mode))
@@ -151,9 +183,9 @@ public static class SpecValidator
         {
             var evaluated = spec.Search.Evaluated[i];
             CheckPoint(spec, $"search.evaluated[{i}].config", evaluated.Config, Add);
-            if (!evaluated.Metrics.ContainsKey(spec.Metric))
+            foreach (var objective in spec.Objectives.Where(o => !evaluated.Metrics.ContainsKey(o.Metric)))
             {
-                Add($"search.evaluated[{i}].metrics", $"must hold the experiment's metric '{spec.Metric}' (it has: {(evaluated.Metrics.Count == 0 ? "none" : string.Join(", ", evaluated.Metrics.Keys))})");
+                Add($"search.evaluated[{i}].metrics", $"must hold the experiment's metric '{objective.Metric}' (it has: {(evaluated.Metrics.Count == 0 ? "none" : string.Join(", ", evaluated.Metrics.Keys))})");
             }
         }
 
@@ -226,6 +258,24 @@ public static class SpecValidator
             {
                 Add($"space.{name}", "search.algorithm cmaes samples every dimension together; a conditional dimension needs tpe or random");
             }
+        }
+
+        if (spec.Search.Algorithm == "nsga2")
+        {
+            foreach (var name in spec.Space.Where(d => d.Value is GridDomain).Select(d => d.Key))
+            {
+                Add($"space.{name}", "search.algorithm nsga2 breeds configs and does not enumerate grids; use choice instead of grid");
+            }
+
+            foreach (var name in spec.Space.Names.Where(n => spec.Space.ConditionOf(n) is not null))
+            {
+                Add($"space.{name}", "search.algorithm nsga2 crosses whole configs; a conditional dimension needs tpe or random");
+            }
+        }
+
+        if (spec.Search.PopulationSize is { } population && (population < 2 || spec.Search.Algorithm != "nsga2"))
+        {
+            Add("search.population_size", spec.Search.Algorithm != "nsga2" ? $"is a setting of search.algorithm nsga2 (got {spec.Search.Algorithm})" : $"must be at least 2, got {population}");
         }
 
         if (spec.Search.Sigma0 is { } sigma0 && !(sigma0 > 0 && sigma0 <= 1))

@@ -65,8 +65,28 @@ public static class SpecWriter
 
         w.WritePropertyName("params");
         WriteConfig(w, spec.Params);
-        w.WriteString("metric", spec.Metric);
-        w.WriteString("mode", ModeName(spec.Mode));
+        if (spec.IsMultiObjective)
+        {
+            w.WriteStartArray("metric");
+            foreach (var objective in spec.Objectives)
+            {
+                w.WriteStringValue(objective.Metric);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("mode");
+            foreach (var objective in spec.Objectives)
+            {
+                w.WriteStringValue(ModeName(objective.Mode));
+            }
+
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteString("metric", spec.Metric);
+            w.WriteString("mode", ModeName(spec.Mode));
+        }
         w.WriteNumber("samples", spec.Samples);
         w.WriteNumber("max_concurrent", spec.MaxConcurrent);
         if (spec.Durability != Results.Durability.Os)
@@ -95,6 +115,11 @@ public static class SpecWriter
             }
 
             w.WriteString("restarts", spec.Search.Restarts);
+        }
+
+        if (spec.Search.PopulationSize is { } population)
+        {
+            w.WriteNumber("population_size", population);
         }
 
         if (spec.Search.PointsToEvaluate.Count > 0)

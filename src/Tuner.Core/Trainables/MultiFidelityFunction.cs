@@ -31,9 +31,15 @@ public abstract class MultiFidelityFunction : ITrainable
     /// <summary>The function's value at the config's point.</summary>
     protected abstract double Evaluate(TrialConfig config);
 
+    /// <summary>Adds the config's constraint metrics (<c>constraint_*</c>) to each report; null when it has none.</summary>
+    protected virtual Action<Dictionary<string, double>>? Constraints(TrialConfig config) => null;
+
+    private Action<Dictionary<string, double>>? _constraints;
+
     public ValueTask SetupAsync(TrialContext context, CancellationToken cancellationToken)
     {
         _trueValue = Evaluate(context.Config);
+        _constraints = Constraints(context.Config);
         _decay = context.Config.GetDouble("fidelity_decay", 1.5);
         _noise = context.Config.GetDouble("noise", DefaultNoise);
         _maxIterations = context.Config.GetInteger("max_iterations", 100);
@@ -48,6 +54,7 @@ public abstract class MultiFidelityFunction : ITrainable
         var shrink = Math.Exp(-_iteration / _decay);
         var value = _trueValue + (shrink * (Offset + (_noise * SeededNoise.Normal(_seed, _iteration))));
         var metrics = new Dictionary<string, double>(1) { ["value"] = value };
+        _constraints?.Invoke(metrics);
         return ValueTask.FromResult(new StepResult(metrics, _iteration >= _maxIterations));
     }
 

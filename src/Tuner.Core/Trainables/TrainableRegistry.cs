@@ -6,7 +6,7 @@ public sealed class TrainableRegistry
     private readonly Dictionary<string, TrainableDescriptor> _byName = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A registry holding the data-free built-ins (branin, hartmann6, sleep, noop) and the TorchSharp
+    /// A registry holding the data-free built-ins (branin, hartmann6, sleep, noop, zdt1, zdt2) and the TorchSharp
     /// classifiers (gestures, sentiment, ants_bees), which run in trial processes.
     /// </summary>
     public static TrainableRegistry CreateDefault()
@@ -16,6 +16,8 @@ public sealed class TrainableRegistry
         registry.Register(Hartmann6Trainable.Descriptor);
         registry.Register(SleepTrainable.Descriptor);
         registry.Register(NoopTrainable.Descriptor);
+        registry.Register(ZdtTrainable.Zdt1);
+        registry.Register(ZdtTrainable.Zdt2);
         registry.Register(ClassifierDescriptors.Gestures);
         registry.Register(ClassifierDescriptors.Sentiment);
         registry.Register(ClassifierDescriptors.AntsBees);

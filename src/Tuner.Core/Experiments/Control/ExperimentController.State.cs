@@ -139,6 +139,7 @@ public sealed partial class ExperimentController
         foreach (var (trial, offset, length) in TrialTable.ReadArchive(archive, archived, spec.Metric))
         {
             table.Restore(trial, offset, length);
+            controller.RecordObjectives(trial);
         }
 
         foreach (var row in state.GetProperty("trials").EnumerateArray())
@@ -146,6 +147,7 @@ public sealed partial class ExperimentController
             var trial = TrialRowJson.Read(row, spec.Metric);
             table.RestoreLive(trial);
             controller._open.Add(trial);
+            controller.RecordObjectives(trial);
         }
 
         var count = state.GetProperty("trial_count").GetInt32();
@@ -162,6 +164,15 @@ public sealed partial class ExperimentController
 
         controller._bestStale = true;
         return controller;
+    }
+
+    /// <summary>A restored trial's last result, for the constraints and the objectives (a replay records them as the results come).</summary>
+    private void RecordObjectives(TrialRecord trial)
+    {
+        if (trial.LastResult is { } last)
+        {
+            _objectives.Record(trial.Index, last);
+        }
     }
 
     private static void WriteIds(Utf8JsonWriter w, string name, IEnumerable<string>? ids)

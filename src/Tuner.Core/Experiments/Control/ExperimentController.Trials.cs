@@ -235,11 +235,12 @@ public sealed partial class ExperimentController
         }
 
         Raise(ExperimentEventKind.Result, trialId, result: result);
-        if (trial.LastMetric is null)
+        if (trial.LastMetric is null || (Spec.IsMultiObjective && Spec.MoreObjectives.FirstOrDefault(o => result.GetMetric(o.Metric) is null) is not null))
         {
             // Ray fails fast here too: a metric that is not reported makes every decision meaningless.
             var reported = string.Join(", ", result.Metrics.Keys);
-            var message = $"metric: trial {trialId} reported {(reported.Length == 0 ? "no metrics" : reported)} but not '{Spec.Metric}', the experiment's metric";
+            var missing = Spec.Objectives.Where(o => result.GetMetric(o.Metric) is null).Select(o => $"'{o.Metric}'");
+            var message = $"metric: trial {trialId} reported {(reported.Length == 0 ? "no metrics" : reported)} but not {string.Join(" or ", missing)}, {(Spec.IsMultiObjective ? "among the experiment's objectives" : "the experiment's metric")}";
             IsSpecError = true;
             trial.Reason = message;
             if (!IsFinishing)

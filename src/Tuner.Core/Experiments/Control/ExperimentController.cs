@@ -26,6 +26,7 @@ public sealed partial class ExperimentController
     private readonly IExperimentListener _listener;
     private readonly TimeProvider _time;
     private readonly HashSet<TrialRecord> _open = [];
+    private readonly ObjectiveTable _objectives;
     private TrialRecord? _best;
     private bool _bestStale;
     private ISearcher? _searcher;
@@ -47,6 +48,7 @@ public sealed partial class ExperimentController
         _searcher = searcher;
         _scheduler = scheduler;
         _stop = new StopCriteria(spec);
+        _objectives = new ObjectiveTable(spec);
         _listener = listener;
         _time = time;
         StartedAt = startedAt;
@@ -117,13 +119,23 @@ public sealed partial class ExperimentController
     {
         if (_bestStale)
         {
-            var index = _table.BestIndex(Spec);
+            var index = _table.BestIndex(Spec, _objectives.Infeasible);
             _best = index > 0 && _table.TryGet(TrialTable.IdOf(index), out var best) ? best : null;
             _bestStale = false;
         }
 
         return _best;
     }
+
+    /// <summary>
+    /// With several objectives, the Pareto front: the feasible trials whose last results no other feasible trial's dominate,
+    /// in order (ended ones read back from the archive); empty with one objective.
+    /// </summary>
+    public IReadOnlyList<TrialRecord> ParetoFront() =>
+        [.. _objectives.Front().Select(index => _table.TryGet(TrialTable.IdOf(index), out var trial) ? trial : null).OfType<TrialRecord>()];
+
+    /// <summary>Trials whose last result breaks a constraint (reports a <c>constraint_*</c> metric above 0).</summary>
+    public int InfeasibleTrials => _objectives.Infeasible.Count;
 
     /// <summary>The trials not ended (pending, running, paused), in no order: the few a snapshot's rows start with.</summary>
     public IReadOnlyCollection<TrialRecord> Open => _open;
@@ -139,7 +151,8 @@ public sealed partial class ExperimentController
     /// <summary>What <c>experiment.json</c> shows of the experiment now.</summary>
     public ExperimentDocument Document(string experimentId)
     {
-        var best = Best();
+        // With several objectives there is no one best: the front stands for it.
+        var best = Spec.IsMultiObjective ? null : Best();
         return new ExperimentDocument(
             experimentId,
             Spec,
@@ -149,7 +162,11 @@ public sealed partial class ExperimentController
             EndedAt,
             new Dictionary<TrialStatus, int>(_counts),
             best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
-            _table.Capture(withCurves: false));
+            _table.Capture(withCurves: false))
+        {
+            ParetoFront = Spec.IsMultiObjective ? [.. ParetoFront().Select(t => new BestTrial(t.TrialId, t.Config, t.LastResult!))] : null,
+            InfeasibleTrials = InfeasibleTrials,
+        };
     }
 
     // ---- Events: the one way the trial table changes ----
@@ -233,16 +250,18 @@ public sealed partial class ExperimentController
                 trial!.Iteration = result.TrainingIteration;
                 trial.LastResult = result;
                 _stop.Observe(trial.TrialId, result);
+                _objectives.Record(trial.Index, result);
+                var infeasible = _objectives.Infeasible.Contains(trial.Index);
                 var previous = trial.LastMetric;
                 trial.LastMetric = result.GetMetric(Spec.Metric);
                 if (_best?.TrialId == trial.TrialId)
                 {
                     // The same trial (a copy of it read back, if it had ended and was reopened since).
                     _best = trial;
-                    // The best trial's last value got worse (or is gone): the best is found again when next asked.
-                    _bestStale |= trial.LastMetric is not { } now || double.IsNaN(now) || Spec.IsBetter(previous!.Value, now);
+                    // The best trial's last value got worse (or is gone, or breaks a constraint): the best is found again when next asked.
+                    _bestStale |= infeasible || trial.LastMetric is not { } now || double.IsNaN(now) || Spec.IsBetter(previous!.Value, now);
                 }
-                else if (!_bestStale)
+                else if (!_bestStale && !infeasible)
                 {
                     OfferBest(trial);
                 }

@@ -201,13 +201,18 @@ public sealed class TrialTable : IReadOnlyList<TrialRecord>
         return null;
     }
 
-    /// <summary>The index of the trial with the best last value of the metric (the first of equals), or 0 when none has one.</summary>
-    public int BestIndex(ExperimentSpec spec)
+    /// <summary>The index of the trial with the best last value of the metric (the first of equals), or 0 when none has one; <paramref name="excluded"/> (by index) are passed over.</summary>
+    public int BestIndex(ExperimentSpec spec, IReadOnlySet<int>? excluded = null)
     {
         var best = 0;
         var bestValue = double.NaN;
         for (var i = 0; i < Count; i++)
         {
+            if (excluded?.Contains(i + 1) == true)
+            {
+                continue;
+            }
+
             var slot = _slots[i];
             var value = slot.IsLive ? _live[IdOf(i + 1)].LastMetric ?? double.NaN : slot.Metric;
             if (!double.IsNaN(value) && (best == 0 || spec.IsBetter(value, bestValue)))

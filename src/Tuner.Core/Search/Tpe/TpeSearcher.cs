@@ -10,7 +10,10 @@ namespace Tuner.Core.Search.Tpe;
 /// <see cref="ParzenEstimator"/> l(x) is fitted to the good and g(x) to the rest, and of
 /// <see cref="Candidates"/> configs drawn from l(x) the one with the largest l(x)/g(x) is suggested.
 /// Trials still running count among the rest with their configs ("constant liar"), so parallel
-/// workers are not sent to the same place.
+/// workers are not sent to the same place. With several objectives it is MOTPE (Ozaki et al., 2020, as Optuna's TPESampler
+/// with several directions): the good are the best by non-domination rank, the rank that is cut chosen by hypervolume
+/// contribution; with constraints (<c>constraint_*</c> metrics) infeasible trials rank after every feasible one (see
+/// <see cref="Pareto.Ranking"/>).
 /// </summary>
 public sealed class TpeSearcher : ModelBasedSearcher
 {
@@ -40,8 +43,14 @@ public sealed class TpeSearcher : ModelBasedSearcher
 
     protected override double[] ToPoint(TrialConfig config) => SearchDimension.PointOf(_dimensions, config);
 
-    protected override double[] ModelPoint() =>
-        Propose(_dimensions, Completed, Running.Values, Math.Min((int)Math.Ceiling(Gamma * Completed.Count), 25), Random);
+    protected override double[] ModelPoint()
+    {
+        var good = Math.Min((int)Math.Ceiling(Gamma * Completed.Count), 25);
+
+        // One objective, all feasible: the losses as they are. Otherwise (MOTPE, constraints) Optuna's ranking stands for them.
+        var order = Pareto.Ranking.Order([.. Outcomes.Select(o => o.Losses)], [.. Outcomes.Select(o => o.Violation)], good);
+        return Propose(_dimensions, [.. Completed.Select((c, i) => (c.Point, order[i]))], Running.Values, good, Random);
+    }
 
     /// <summary>
     /// TPE's proposal: the <paramref name="good"/> lowest losses (ties: earlier first) fit l(x), the rest

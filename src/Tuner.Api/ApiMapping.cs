@@ -37,8 +37,15 @@ public static class ApiMapping
         proto.Trials.AddRange(s.Rows.Select(ToProto));
         if (s.Best is { } best)
         {
-            proto.Best = new V1.BestTrial { TrialId = best.TrialId, LastResult = ToProto(best.LastResult) };
-            Fill(proto.Best.Config, best.Config);
+            proto.Best = ToProto(best);
+        }
+
+        proto.ParetoFront.AddRange((s.ParetoFront ?? []).Select(ToProto));
+        proto.InfeasibleTrials = s.InfeasibleTrials;
+        proto.Metrics.AddRange(s.Metrics ?? []);
+        if (spec is { IsMultiObjective: true })
+        {
+            proto.Modes.AddRange(spec.Objectives.Select(o => o.Mode == OptimizationMode.Min ? "min" : "max"));
         }
 
         return proto;
@@ -55,10 +62,22 @@ public static class ApiMapping
         p.TotalTrials,
         p.TrialCounts.ToDictionary(c => ParseTrialStatus(c.Key), c => c.Value),
         p.Trials.Select(ToRow).ToList(),
-        p.Best is { } best ? new BestTrial(best.TrialId, ToDomain(best.Config), ToDomain(best.LastResult)) : null,
+        p.Best is { } best ? ToDomain(best) : null,
         p.ResultsReported,
         p.ElapsedS,
-        p.IsSpecError);
+        p.IsSpecError,
+        p.ParetoFront.Count > 0 || p.Metrics.Count > 1 ? [.. p.ParetoFront.Select(ToDomain)] : null,
+        p.InfeasibleTrials,
+        p.Metrics.Count > 0 ? [.. p.Metrics] : null);
+
+    private static V1.BestTrial ToProto(BestTrial trial)
+    {
+        var proto = new V1.BestTrial { TrialId = trial.TrialId, LastResult = ToProto(trial.LastResult) };
+        Fill(proto.Config, trial.Config);
+        return proto;
+    }
+
+    private static BestTrial ToDomain(V1.BestTrial p) => new(p.TrialId, ToDomain(p.Config), ToDomain(p.LastResult));
 
     public static V1.Trial ToProto(TrialRow row)
     {

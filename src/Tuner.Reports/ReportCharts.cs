@@ -45,6 +45,51 @@ internal static class ReportCharts
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
+    /// <summary>
+    /// Several objectives: every trial's last values of the first two, the Pareto front's trials marked and joined by the
+    /// staircase they dominate (the region beyond it is what no trial reached).
+    /// </summary>
+    public static byte[] ParetoFront(RunFolder run)
+    {
+        var (x, y) = (run.Objectives[0], run.Objectives[1]);
+        var plot = new Plot();
+        var all = run.Trials.Where(t => t.Objectives.ContainsKey(x.Metric) && t.Objectives.ContainsKey(y.Metric)).ToList();
+        var others = all.Where(t => !run.ParetoFront.Contains(t.Id)).ToList();
+        var others1 = plot.Add.Markers(others.Select(t => t.Objectives[x.Metric]).ToArray(), others.Select(t => t.Objectives[y.Metric]).ToArray(), MarkerShape.FilledCircle, 6, Colors.Gray.WithAlpha(0.6));
+        others1.LegendText = $"other trials ({others.Count})";
+
+        var front = all.Where(t => run.ParetoFront.Contains(t.Id)).OrderBy(t => t.Objectives[x.Metric]).ToList();
+        if (front.Count > 0)
+        {
+            // The staircase: from each front point to the next along the first objective, the second held until it changes.
+            var stairX = new List<double>();
+            var stairY = new List<double>();
+            foreach (var t in front)
+            {
+                if (stairX.Count > 0)
+                {
+                    stairX.Add(t.Objectives[x.Metric]);
+                    stairY.Add(stairY[^1]);
+                }
+
+                stairX.Add(t.Objectives[x.Metric]);
+                stairY.Add(t.Objectives[y.Metric]);
+            }
+
+            var stairs = plot.Add.ScatterLine(stairX.ToArray(), stairY.ToArray());
+            stairs.Color = Colors.Red.WithAlpha(0.6);
+            stairs.LineWidth = 1.5f;
+            var points = plot.Add.Markers(front.Select(t => t.Objectives[x.Metric]).ToArray(), front.Select(t => t.Objectives[y.Metric]).ToArray(), MarkerShape.FilledCircle, 9, Colors.Red);
+            points.LegendText = $"Pareto front ({front.Count})";
+        }
+
+        plot.Title($"Pareto front: {y.Metric} ({y.Mode}) against {x.Metric} ({x.Mode})");
+        plot.XLabel($"{x.Metric} ({x.Mode})");
+        plot.YLabel($"{y.Metric} ({y.Mode})");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
     /// <summary>The best value reported so far against the experiment's wall time.</summary>
     public static byte[] BestOverTime(RunFolder run)
     {

@@ -19,6 +19,9 @@ public sealed record ReportTrial(
     /// <summary>The nearest neighbours its learned embeddings left (<c>embeddings/neighbours.txt</c>), if any.</summary>
     public string? Neighbours { get; init; }
 
+    /// <summary>With several objectives: each objective's value in its last report, where reported.</summary>
+    public IReadOnlyDictionary<string, double> Objectives { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The iteration a scheduler or stop rule stopped it at, if it was stopped early (not by reaching its end).</summary>
     public (long Iteration, string Reason)? StoppedAt { get; init; }
 
@@ -52,6 +55,12 @@ public sealed record RunFolder(
 
     public bool Minimize => Mode == "min";
 
+    /// <summary>With several objectives, each one's metric and mode (<c>min</c> or <c>max</c>), in order; empty with one.</summary>
+    public IReadOnlyList<(string Metric, string Mode)> Objectives { get; init; } = [];
+
+    /// <summary>With several objectives, the ids of the trials on the Pareto front (<c>experiment.json</c>'s <c>pareto_front</c>).</summary>
+    public IReadOnlyList<string> ParetoFront { get; init; } = [];
+
     public static RunFolder Read(string directory)
     {
         var documentPath = Path.Combine(directory, "experiment.json");
@@ -68,6 +77,9 @@ public sealed record RunFolder(
             ? DateTimeOffset.Parse(s.GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0
             : (double?)null;
         var space = spec.TryGetProperty("space", out var sp) ? sp.EnumerateObject().Select(p => p.Name).ToList() : [];
+        List<(string Metric, string Mode)> objectives = root.TryGetProperty("objectives", out var o) && o.ValueKind == JsonValueKind.Array
+            ? [.. o.EnumerateArray().Select(x => (x.GetProperty("metric").GetString()!, x.GetProperty("mode").GetString()!))]
+            : [];
         var trials = new List<ReportTrial>();
         var byTrial = RunFolderWriter.ReadByTrial(directory);
         foreach (var t in root.GetProperty("trials").EnumerateArray())
@@ -90,6 +102,7 @@ public sealed record RunFolder(
             {
                 Compared = results.Count == 0 ? new Dictionary<string, double>() : ComparedMetrics.Where(m => results[^1].GetMetric(m) is { } v && double.IsFinite(v)).ToDictionary(m => m, m => results[^1].GetMetric(m)!.Value),
                 Neighbours = File.Exists(neighbours) ? File.ReadAllText(neighbours) : null,
+                Objectives = results.Count == 0 ? new Dictionary<string, double>() : objectives.Where(x => results[^1].GetMetric(x.Metric) is { } v && double.IsFinite(v)).ToDictionary(x => x.Metric, x => results[^1].GetMetric(x.Metric)!.Value),
             };
 
             // Stopped early: a stop decision that is not the run simply reaching its end (stop.training_iteration, max_t).
@@ -108,7 +121,13 @@ public sealed record RunFolder(
             spec.GetProperty("scheduler").GetProperty("algorithm").GetString()!,
             root.GetProperty("state_counts").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32()),
             space,
-            trials);
+            trials)
+        {
+            Objectives = objectives,
+            ParetoFront = root.TryGetProperty("pareto_front", out var front) && front.ValueKind == JsonValueKind.Array
+                ? [.. front.EnumerateArray().Select(x => x.GetProperty("trial_id").GetString()!)]
+                : [],
+        };
     }
 
     private static bool IsEndOfBudget(JsonElement spec, long iteration)

@@ -23,6 +23,11 @@ public static class RunReport
             ("learning-curves.png", "Learning curves", $"Every trial's {run.Metric} per iteration. Red crosses: trials the early-stopping scheduler (or a stop rule) stopped, at the iteration (rung) it stopped them.", ReportCharts.LearningCurves(run, best?.Id)),
             ("best-over-time.png", "Best so far against wall time", "How quickly the search found good configurations: the best value reported by then, at each moment of the run.", ReportCharts.BestOverTime(run)),
         };
+        if (run.Objectives.Count >= 2)
+        {
+            charts.Insert(0, ("pareto-front.png", "Pareto front", $"Every trial's last {run.Objectives[0].Metric} and {run.Objectives[1].Metric}; in red the trials no other feasible trial beats in every objective{(run.Objectives.Count > 2 ? $" (of all {run.Objectives.Count} objectives)" : string.Empty)}, joined by the staircase they dominate.", ReportCharts.ParetoFront(run)));
+        }
+
         if (run.Parameters.Count > 0)
         {
             charts.Add(("parallel-coordinates.png", "Parallel coordinates", "Each line is a trial through its parameter values and its last metric, coloured by that metric. Numeric axes span the values tried (log-scaled over two decades).", ReportCharts.ParallelCoordinates(analysis)));
@@ -85,7 +90,21 @@ public static class RunReport
             <p class="muted">Experiment {{E(run.Id)}}: {{E(run.Status)}}. Search {{E(run.Searcher)}}, early stopping {{E(run.Scheduler)}}, metric {{E(run.Metric)}} ({{E(run.Mode)}}).
             Trials: {{E(string.Join(", ", run.StateCounts.Where(c => c.Value > 0).Select(c => $"{c.Value} {c.Key}")))}}.</p>
             """);
-        if (best is not null)
+        if (run.Objectives.Count >= 2)
+        {
+            html.Append($"<h2>Pareto front</h2><p>{run.ParetoFront.Count} trial(s) no other feasible trial beats in every objective:</p><table id=\"pareto-front\"><tr><th>trial</th>");
+            html.Append(string.Concat(run.Objectives.Select(o => $"<th>{E(o.Metric)} ({E(o.Mode)})</th>")));
+            html.Append("<th>config</th></tr>");
+            foreach (var trial in run.Trials.Where(t => run.ParetoFront.Contains(t.Id)).OrderBy(t => t.Objectives.GetValueOrDefault(run.Objectives[0].Metric)))
+            {
+                html.Append($"<tr><td>{E(trial.Id)}</td>");
+                html.Append(string.Concat(run.Objectives.Select(o => $"<td>{N(trial.Objectives.TryGetValue(o.Metric, out var v) ? v : null)}</td>")));
+                html.Append($"<td>{E(string.Join(", ", trial.Config.Select(c => $"{c.Key} = {RunAnalysis.Label(c.Value)}")))}</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+        else if (best is not null)
         {
             html.Append($"<h2>Best trial</h2><p id=\"best\">{E(best.Id)}: {E(run.Metric)} = {N(best.Last)} after {best.Results[^1].Iteration} iterations, with ");
             html.Append(E(string.Join(", ", best.Config.Select(c => $"{c.Key} = {RunAnalysis.Label(c.Value)}"))));

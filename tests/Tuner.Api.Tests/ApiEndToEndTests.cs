@@ -99,6 +99,47 @@ public sealed class ApiEndToEndTests
     }
 
     [Fact]
+    public async Task TwoObjectives_TheExperimentCarriesTheParetoFront_AndNoBest()
+    {
+        await using var server = await TunerServer.StartAsync();
+        using var client = server.Client();
+        var builder = new SearchSpaceBuilder();
+        for (var i = 1; i <= 6; i++)
+        {
+            builder.Uniform($"x{i}", 0, 1);
+        }
+
+        // The C# builder's form of metric: [f1, f2], mode: [min, max].
+        var spec = new ExperimentSpec
+        {
+            Name = "api-zdt",
+            Trainable = "zdt2",
+            Metric = "f1",
+            MoreObjectives = [new Objective("f2", OptimizationMode.Max)],
+            Samples = 12,
+            MaxConcurrent = 2,
+            Search = new SearchSpec { Algorithm = "tpe", Seed = 1 },
+            Resources = new ResourceSpec { Cpu = 0.5 },
+            Space = builder.Build(),
+        };
+
+        await client.SubmitAsync(spec, new SubmitOptions { ExperimentId = "zdt-e2e" }, Ct);
+        await foreach (var _ in client.WatchAsync("zdt-e2e", 0, Ct))
+        {
+        }
+
+        var experiment = await client.GetAsync("zdt-e2e", 100, Ct);
+        Assert.Equal(ExperimentStatus.Completed, experiment.Status);
+        Assert.Null(experiment.Best);
+        Assert.Equal(["f1", "f2"], experiment.Metrics);
+        var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(experiment.OutputDirectory!, "experiment.json"))).RootElement;
+        var written = document.GetProperty("pareto_front").EnumerateArray().Select(t => t.GetProperty("trial_id").GetString()).ToList();
+        Assert.NotEmpty(written);
+        Assert.Equal(written, experiment.ParetoFront!.Select(t => t.TrialId));
+        Assert.All(experiment.ParetoFront!, t => Assert.NotNull(t.LastResult.GetMetric("f2")));
+    }
+
+    [Fact]
     public async Task StopThenResume_InterruptedTrialsContinueFromTheirCheckpoints_AndNoIterationRepeats()
     {
         await using var server = await TunerServer.StartAsync();

@@ -169,6 +169,10 @@ public sealed class CliTests : IDisposable
         { "name: a\ntrainable: noop\nmetric: value\nstop: { iterations: 3 }", "stop.iterations" },
         { "name: a\ntrainable: noop\nmetric: value\nspace: { x: { normal: [0, 0] } }", "space.x.normal" },
         { "name: [a\n", "(document)" },
+        { "name: a\ntrainable: zdt1\nmetric: [f1, f2]\nmode: [min]\nspace: { x1: { uniform: [0, 1] } }", "mode" },
+        { "name: a\ntrainable: branin\nmetric: value\nsearch: { algorithm: cmaes }\nspace: { x1: { choice: [1, 2] }, x2: { uniform: [0, 15] } }", "space.x1" },
+        { "name: a\ntrainable: branin\nmetric: value\nsearch: { algorithm: tpe, points_to_evaluate: [{ x1: 20, x2: 1 }] }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "search.points_to_evaluate[0].x1" },
+        { "name: a\ntrainable: branin\nmetric: value\nstop: { trial_plateau: { num_results: 1 } }\nspace: { x1: { uniform: [-5, 10] }, x2: { uniform: [0, 15] } }", "stop.trial_plateau.num_results" },
     };
 
     [Theory]
@@ -180,6 +184,38 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.InvalidInput, code);
         Assert.Contains($"{path}:", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_root, "a")), "nothing runs for an invalid spec");
+    }
+
+    [Fact]
+    public async Task Run_TwoObjectives_PrintsAndWritesTheParetoFront_AndTheReportDrawsIt()
+    {
+        var spec = WriteSpec(
+            "name: zdt\ntrainable: zdt1\nmetric: [f1, f2]\nmode: [min, min]\nsamples: 60\nmax_concurrent: 4\n"
+            + "search: { algorithm: nsga2, seed: 2, population_size: 20 }\nspace:\n"
+            + string.Concat(Enumerable.Range(1, 6).Select(i => $"  x{i}: {{ uniform: [0, 1] }}\n")));
+
+        var (code, output) = await TunerAsync("run", spec, "--output", _root);
+
+        Assert.True(code == ExitCodes.Success, output);
+        Assert.Contains("Pareto front:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Best trial", output, StringComparison.Ordinal);
+        var dir = Path.Combine(_root, "zdt");
+        var doc = RunFolder.Experiment(dir);
+        Assert.Equal(JsonValueKind.Null, doc.GetProperty("best").ValueKind);
+        var front = doc.GetProperty("pareto_front").EnumerateArray().Select(t => (F1: t.GetProperty("metrics").GetProperty("f1").GetDouble(), F2: t.GetProperty("metrics").GetProperty("f2").GetDouble())).ToList();
+        Assert.NotEmpty(front);
+
+        // Every trial's last result: none dominates a front trial, and every other trial is dominated by one.
+        var all = RunFolder.TrialIds(dir).Select(id => RunFolder.Results(dir, id)[^1]).Select(r => (F1: r.GetProperty("f1").GetDouble(), F2: r.GetProperty("f2").GetDouble())).ToList();
+        Assert.Equal(60, all.Count);
+        static bool Dominates((double F1, double F2) a, (double F1, double F2) b) => a.F1 <= b.F1 && a.F2 <= b.F2 && (a.F1 < b.F1 || a.F2 < b.F2);
+        Assert.All(front, f => Assert.DoesNotContain(all, a => Dominates(a, f)));
+        Assert.All(all.Where(a => !front.Contains(a)), a => Assert.Contains(front, f => Dominates(f, a) || f == a));
+
+        var (reportCode, reportOutput) = await TunerAsync("report", dir);
+        Assert.True(reportCode == ExitCodes.Success, reportOutput);
+        Assert.True(File.Exists(Path.Combine(dir, "report", "pareto-front.png")));
+        Assert.Contains("id=\"pareto-front\"", await File.ReadAllTextAsync(Path.Combine(dir, "report.html"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
     [Fact]

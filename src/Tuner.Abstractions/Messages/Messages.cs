@@ -143,7 +143,10 @@ public sealed record ExperimentSnapshot(
     [property: Id(10)] BestTrial? Best,
     [property: Id(11)] long ResultsReported,
     [property: Id(12)] double ElapsedS,
-    [property: Id(13)] bool IsSpecError)
+    [property: Id(13)] bool IsSpecError,
+    [property: Id(14)] IReadOnlyList<BestTrial>? ParetoFront = null,
+    [property: Id(15)] int InfeasibleTrials = 0,
+    [property: Id(16)] IReadOnlyList<string>? Metrics = null)
 {
     public int Count(TrialStatus status) => StateCounts.TryGetValue(status, out var n) ? n : 0;
 

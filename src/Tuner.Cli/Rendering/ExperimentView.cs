@@ -61,9 +61,48 @@ public static class ExperimentView
         return string.Create(CultureInfo.InvariantCulture, $"{s.Name}: running for {s.ElapsedS:F1} s, {created:N0}/{s.TotalTrials:N0} trials ({(states.Length == 0 ? "none yet" : states)}), {s.ResultsReported:N0} results");
     }
 
-    public static string BestLine(ExperimentSnapshot s) => s.Best is { } best
-        ? $"Current best trial: {best.TrialId} with {s.Metric}={Format(best.LastResult.GetMetric(s.Metric) ?? double.NaN)} and params {{{best.Config}}}"
-        : "Current best trial: none yet";
+    public static string BestLine(ExperimentSnapshot s) => s.Metrics is { Count: > 1 } metrics
+        ? $"Current Pareto front ({string.Join(", ", metrics)}): {s.ParetoFront?.Count ?? 0} trial(s){(s.ParetoFront is { Count: > 0 } front ? ": " + string.Join(", ", front.Take(8).Select(t => t.TrialId)) + (front.Count > 8 ? ", ..." : string.Empty) : string.Empty)}"
+        : s.Best is { } best
+            ? $"Current best trial: {best.TrialId} with {s.Metric}={Format(best.LastResult.GetMetric(s.Metric) ?? double.NaN)} and params {{{best.Config}}}"
+            : "Current best trial: none yet";
+
+    /// <summary>With several objectives: the front's trials, one row each with its config and objectives, sorted by the first objective.</summary>
+    public static Table? FrontTable(ExperimentSnapshot s)
+    {
+        if (s.Metrics is not { Count: > 1 } metrics || s.ParetoFront is null)
+        {
+            return null;
+        }
+
+        var front = s.ParetoFront.OrderBy(t => t.LastResult.GetMetric(metrics[0]) ?? double.NaN).ToList();
+        // The parameters the front's trials differ in (fixed params are the same in every one).
+        var keys = front.SelectMany(t => t.Config.Keys).Distinct(StringComparer.Ordinal)
+            .Where(k => front.Select(t => t.Config.TryGetValue(k, out var v) ? v.ToString() : null).Distinct().Count() > 1 || front.Count == 1)
+            .ToList();
+        var table = new Table().Border(TableBorder.Simple).Title($"Pareto front: {front.Count} trial(s) no other feasible trial beats in every objective");
+        table.AddColumn("Trial");
+        foreach (var metric in metrics)
+        {
+            table.AddColumn(new TableColumn($"[bold]{Markup.Escape(metric)}[/]").RightAligned());
+        }
+
+        foreach (var key in keys)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(key)).RightAligned());
+        }
+
+        foreach (var trial in front)
+        {
+            table.AddRow([
+                Markup.Escape(trial.TrialId),
+                .. metrics.Select(m => Format(trial.LastResult.GetMetric(m) ?? double.NaN)),
+                .. keys.Select(k => Markup.Escape(trial.Config.TryGetValue(k, out var v) ? v.ToDisplayString() : "-")),
+            ]);
+        }
+
+        return table;
+    }
 
     /// <summary>The end: how it went, the best trial, failures, and where the results are.</summary>
     public static void PrintSummary(IAnsiConsole console, ExperimentSnapshot s)
@@ -99,6 +138,16 @@ public static class ExperimentView
             }
 
             console.Write(table);
+        }
+
+        if (FrontTable(s) is { } frontTable)
+        {
+            console.Write(frontTable);
+        }
+
+        if (s.InfeasibleTrials > 0)
+        {
+            console.MarkupLineInterpolated($"  [yellow]{s.InfeasibleTrials} trial(s) infeasible[/]: their last result breaks a constraint (a constraint_* metric above 0); they are never the best nor on the front");
         }
 
         foreach (var row in s.Rows.Where(r => r.Status == TrialStatus.Error).Take(5))

@@ -13,6 +13,11 @@ internal static class ExperimentFiles
         if (outputs.Sinks is { } sinks)
         {
             // TensorBoard's files written out, MLflow's queue sent (or given up on): a failing sink never fails the experiment.
+            if (controller.Spec.IsMultiObjective)
+            {
+                sinks.ParetoFront([.. controller.ParetoFront().Select(t => t.TrialId)]);
+            }
+
             await sinks.ExperimentEndedAsync(status, controller.EndedAt!.Value);
             if (status != ExperimentStatus.Stopped)
             {

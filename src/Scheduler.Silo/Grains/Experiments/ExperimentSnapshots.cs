@@ -12,7 +12,7 @@ internal static class ExperimentSnapshots
     public static ExperimentSnapshot Of(string experimentId, ExperimentController controller, bool published, string? directory, long totalTrials, double elapsedS, int maxRows)
     {
         var spec = controller.Spec;
-        var best = controller.Best();
+        var best = spec.IsMultiObjective ? null : controller.Best();
         // The open trials (few) first, then the newest ended ones: no pass over every trial for a page of rows.
         var open = controller.Open
             .OrderBy(t => t.Status switch { TrialStatus.Running => 0, TrialStatus.Paused => 1, _ => 2 })
@@ -36,6 +36,9 @@ internal static class ExperimentSnapshots
             best is null ? null : new BestTrial(best.TrialId, best.Config, best.LastResult!),
             controller.ResultsRecorded,
             elapsedS,
-            controller.IsSpecError);
+            controller.IsSpecError,
+            spec.IsMultiObjective ? [.. controller.ParetoFront().Select(t => new BestTrial(t.TrialId, t.Config, t.LastResult!))] : null,
+            controller.InfeasibleTrials,
+            spec.IsMultiObjective ? [.. spec.Objectives.Select(o => o.Metric)] : null);
     }
 }

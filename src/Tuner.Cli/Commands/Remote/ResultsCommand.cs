@@ -82,7 +82,20 @@ public sealed class ResultsCommand(IAnsiConsole console) : RemoteCommand<Results
         if (text is null)
         {
             Console.Write(Table(grid));
-            Console.MarkupLineInterpolated($"best ({settings.Scope}): {(best is null ? "none reported the metric" : $"{best.Trial.TrialId} {best.Metric}={ExperimentView.Format(best.Value)} {{{best.Trial.Config}}}")}");
+            if (ExperimentView.FrontTable(snapshot) is { } front)
+            {
+                // Several objectives: no one best, the front.
+                Console.Write(front);
+            }
+            else
+            {
+                Console.MarkupLineInterpolated($"best ({settings.Scope}): {(best is null ? "none reported the metric" : $"{best.Trial.TrialId} {best.Metric}={ExperimentView.Format(best.Value)} {{{best.Trial.Config}}}")}");
+            }
+
+            if (snapshot.InfeasibleTrials > 0)
+            {
+                Console.MarkupLineInterpolated($"[yellow]{snapshot.InfeasibleTrials} trial(s) infeasible[/] (a constraint_* metric above 0): never the best nor on the front");
+            }
         }
         else if (settings.Output is { } path)
         {
@@ -109,7 +122,12 @@ public sealed class ResultsCommand(IAnsiConsole console) : RemoteCommand<Results
         }
 
         table.AddColumn(new TableColumn("Iter").RightAligned());
-        table.AddColumn(new TableColumn(Markup.Escape(grid.Experiment.Metric)).RightAligned());
+        var metrics = grid.Experiment.Metrics is { Count: > 1 } objectives ? objectives : [grid.Experiment.Metric];
+        foreach (var metric in metrics)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(metric)).RightAligned());
+        }
+
         foreach (var t in grid.Trials)
         {
             table.AddRow([
@@ -117,7 +135,7 @@ public sealed class ResultsCommand(IAnsiConsole console) : RemoteCommand<Results
                 Markup.Escape(t.Status.ToWire()),
                 .. parameters.Select(p => Markup.Escape(t.Config.TryGetValue(p, out var v) ? v.ToDisplayString() : string.Empty)),
                 t.Iterations.ToString(CultureInfo.InvariantCulture),
-                t.LastResult?.GetMetric(grid.Experiment.Metric) is { } m ? ExperimentView.Format(m) : string.Empty,
+                .. metrics.Select(metric => t.LastResult?.GetMetric(metric) is { } m ? ExperimentView.Format(m) : string.Empty),
             ]);
         }
 
@@ -134,7 +152,30 @@ public sealed class ResultsCommand(IAnsiConsole console) : RemoteCommand<Results
             w.WriteString("status", grid.Status.ToWire());
             w.WriteString("metric", grid.Experiment.Metric);
             w.WriteString("mode", grid.Experiment.Mode == OptimizationMode.Min ? "min" : "max");
-            if (best is not null)
+            if (grid.Experiment.ParetoFront is { } front)
+            {
+                w.WriteStartArray("pareto_front");
+                foreach (var trial in front)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("trial_id", trial.TrialId);
+                    w.WritePropertyName("config");
+                    SpecWriter.WriteConfig(w, trial.Config);
+                    w.WriteStartObject("metrics");
+                    foreach (var (name, value) in trial.LastResult.Metrics)
+                    {
+                        ResultJson.WriteNumber(w, name, value);
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteNumber("infeasible_trials", grid.Experiment.InfeasibleTrials);
+            if (best is not null && grid.Experiment.ParetoFront is null)
             {
                 w.WriteStartObject("best");
                 w.WriteString("trial_id", best.Trial.TrialId);

@@ -24,6 +24,11 @@ public interface IResultSink : IAsyncDisposable
 
     void TrialEnded(string trialId, TrialStatus status, DateTimeOffset at);
 
+    /// <summary>With several objectives, the trials on the Pareto front as the experiment ends (before <see cref="ExperimentEndedAsync"/>).</summary>
+    void ParetoFront(IReadOnlyList<string> trialIds)
+    {
+    }
+
     /// <summary>The experiment has ended (or stopped): write everything out.</summary>
     Task ExperimentEndedAsync(ExperimentStatus status, DateTimeOffset at);
 }

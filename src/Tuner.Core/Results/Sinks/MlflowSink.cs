@@ -49,10 +49,19 @@ public sealed partial class MlflowSink : IResultSink
         _worker = Task.Run(WorkAsync);
     }
 
+    // With several objectives the trials' runs are kept past their end, to tag the Pareto front's at the experiment's.
+    private bool _keepRuns;
+
     public string Name => "mlflow";
 
-    public void ExperimentStarted(string experimentId, ExperimentSpec spec, string runDirectory, DateTimeOffset at, bool resumed) =>
+    public void ExperimentStarted(string experimentId, ExperimentSpec spec, string runDirectory, DateTimeOffset at, bool resumed)
+    {
+        _keepRuns = spec.IsMultiObjective;
         Enqueue(new Op.Start(experimentId, spec.Name, _spec.Experiment ?? spec.Name, runDirectory, at, resumed));
+    }
+
+    /// <summary>Each front trial's run gets the tag <c>tuner.pareto_front: true</c>; the parent run lists them in <c>tuner.pareto_front</c>.</summary>
+    public void ParetoFront(IReadOnlyList<string> trialIds) => Enqueue(new Op.Front(trialIds));
 
     public void TrialCreated(string trialId, TrialConfig config, DateTimeOffset at) => Enqueue(new Op.Trial(trialId, config, at));
 
@@ -141,11 +150,23 @@ public sealed partial class MlflowSink : IResultSink
 
                 break;
             case Op.End { TrialId: { } trialId } end:
-                if (_runs.Remove(trialId, out var ended))
+                if (_keepRuns ? _runs.TryGetValue(trialId, out var ended) : _runs.Remove(trialId, out ended))
                 {
                     await UpdateAsync(ended, end.Status, end.At).ConfigureAwait(false);
                 }
 
+                break;
+            case Op.Front front:
+                foreach (var trialId in front.TrialIds)
+                {
+                    if (_runs.TryGetValue(trialId, out var frontRun))
+                    {
+                        await PostAsync("runs/set-tag", new JsonObject { ["run_id"] = frontRun, ["key"] = "tuner.pareto_front", ["value"] = "true" }).ConfigureAwait(false);
+                    }
+                }
+
+                var listed = string.Join(",", front.TrialIds);
+                await PostAsync("runs/set-tag", new JsonObject { ["run_id"] = Parent(), ["key"] = "tuner.pareto_front", ["value"] = listed.Length <= 5000 ? listed : listed[..5000] }).ConfigureAwait(false);
                 break;
             case Op.End end:
                 await UpdateAsync(Parent(), end.Status, end.At).ConfigureAwait(false);
@@ -293,5 +314,7 @@ public sealed partial class MlflowSink : IResultSink
         public sealed record End(string? TrialId, string Status, DateTimeOffset At) : Op;
 
         public sealed record Drained(TaskCompletionSource Done) : Op;
+
+        public sealed record Front(IReadOnlyList<string> TrialIds) : Op;
     }
 }

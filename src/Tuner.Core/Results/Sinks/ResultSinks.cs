@@ -43,6 +43,8 @@ public sealed partial class ResultSinks(IReadOnlyList<IResultSink> sinks, string
 
     public void TrialEnded(string trialId, TrialStatus status, DateTimeOffset at) => Each(s => s.TrialEnded(trialId, status, at));
 
+    public void ParetoFront(IReadOnlyList<string> trialIds) => Each(s => s.ParetoFront(trialIds));
+
     public async Task ExperimentEndedAsync(ExperimentStatus status, DateTimeOffset at)
     {
         foreach (var sink in Sinks)

@@ -70,7 +70,12 @@ public sealed class TensorBoardSink : IResultSink
             experiment.HparamInfos.Add(Describe(name, domain));
         }
 
-        experiment.MetricInfos.Add(new MetricInfo { Name = new MetricName { Tag = spec.Metric }, DisplayName = $"{spec.Metric} ({spec.Mode.ToString().ToLowerInvariant()})" });
+        // Every objective: with several, the HParams dashboard's scatter plot matrix shows their trade-off.
+        foreach (var objective in spec.Objectives)
+        {
+            experiment.MetricInfos.Add(new MetricInfo { Name = new MetricName { Tag = objective.Metric }, DisplayName = $"{objective.Metric} ({objective.Mode.ToString().ToLowerInvariant()})" });
+        }
+
         experiment.MetricInfos.Add(new MetricInfo { Name = new MetricName { Tag = "training_iteration" } });
         _root.Records.Add(Record(at, 0, HParams(ExperimentTag, new HParamsPluginData { Experiment = experiment })));
         Write(_root);

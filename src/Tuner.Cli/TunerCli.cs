@@ -21,6 +21,9 @@ public static class TunerCli
                 .WithDescription("Run an experiment in this process (an embedded scheduler and worker) and write its results")
                 .WithExample("run", "examples/branin-random.yaml")
                 .WithExample("run", "examples/hartmann6-grid.yaml", "--output", "/tmp/runs");
+            config.AddCommand<ExtendCommand>("extend")
+                .WithDescription("Continue a completed run to more samples: its searcher goes on from the journal, no trial runs twice")
+                .WithExample("extend", "runs/branin-random", "--samples", "400");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Check a spec and show what it would run, without running it")
                 .WithExample("validate", "examples/branin-random.yaml");

@@ -29,6 +29,9 @@ public interface ITunerClient
     /// <summary>Continues a stopped experiment.</summary>
     Task<ExperimentSnapshot> ResumeAsync(string experimentId, CancellationToken cancellationToken = default);
 
+    /// <summary>Continues a completed experiment to <paramref name="samples"/> configs, its searcher going on from its journal.</summary>
+    Task<ExperimentSnapshot> ExtendAsync(string experimentId, int samples, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<TrialRow>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default);
 
     Task<TrialInfo> GetTrialAsync(string experimentId, string trialId, CancellationToken cancellationToken = default);

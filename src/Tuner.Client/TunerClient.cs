@@ -142,6 +142,9 @@ public sealed class TunerClient : ITunerClient, IDisposable
     public async Task<ExperimentSnapshot> ResumeAsync(string experimentId, CancellationToken cancellationToken = default) =>
         ToDomain(await CallAsync(() => _grpc.ResumeExperimentAsync(new V1.ResumeExperimentRequest { ExperimentId = experimentId }, cancellationToken: cancellationToken).ResponseAsync));
 
+    public async Task<ExperimentSnapshot> ExtendAsync(string experimentId, int samples, CancellationToken cancellationToken = default) =>
+        ToDomain(await CallAsync(() => _grpc.ExtendExperimentAsync(new V1.ExtendExperimentRequest { ExperimentId = experimentId, Samples = samples }, cancellationToken: cancellationToken).ResponseAsync));
+
     public async Task<IReadOnlyList<TrialRow>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default) =>
         [.. (await CallAsync(() => _grpc.ListTrialsAsync(new V1.ListTrialsRequest { ExperimentId = experimentId }, cancellationToken: cancellationToken).ResponseAsync)).Trials.Select(ToRow)];
 

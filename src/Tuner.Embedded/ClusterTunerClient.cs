@@ -149,6 +149,15 @@ public sealed class ClusterTunerClient(IGrainFactory grains, TimeProvider? time 
     public async Task<ExperimentSnapshot> ResumeAsync(string experimentId, CancellationToken cancellationToken = default) =>
         await (await ExistingAsync(experimentId)).ResumeAsync();
 
+    public async Task<ExperimentSnapshot> ExtendAsync(string experimentId, int samples, CancellationToken cancellationToken = default)
+    {
+        var experiment = await ExistingAsync(experimentId);
+        await experiment.ExtendAsync(samples);
+
+        // The next call finds the grain restored from its journal, running again.
+        return await experiment.GetSnapshotAsync(ProgressRows);
+    }
+
     public async Task<IReadOnlyList<TrialRow>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default) =>
         [.. (await (await ExistingAsync(experimentId)).GetSnapshotAsync(int.MaxValue)).Rows.OrderBy(r => r.TrialId, StringComparer.Ordinal)];
 

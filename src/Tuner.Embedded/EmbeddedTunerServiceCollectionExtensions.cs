@@ -52,6 +52,9 @@ public static class EmbeddedTunerServiceCollectionExtensions
         public async Task<ExperimentSnapshot> ResumeAsync(string experimentId, CancellationToken cancellationToken = default) =>
             await (await Client()).ResumeAsync(experimentId, cancellationToken);
 
+        public async Task<ExperimentSnapshot> ExtendAsync(string experimentId, int samples, CancellationToken cancellationToken = default) =>
+            await (await Client()).ExtendAsync(experimentId, samples, cancellationToken);
+
         public async Task<IReadOnlyList<TrialRow>> ListTrialsAsync(string experimentId, CancellationToken cancellationToken = default) =>
             await (await Client()).ListTrialsAsync(experimentId, cancellationToken);
 

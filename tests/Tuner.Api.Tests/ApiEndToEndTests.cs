@@ -140,6 +140,42 @@ public sealed class ApiEndToEndTests
     }
 
     [Fact]
+    public async Task ExtendExperiment_ContinuesACompletedExperiment_ToMoreSamples()
+    {
+        await using var server = await TunerServer.StartAsync();
+        using var client = server.Client();
+        // Stopped: only a completed experiment can be extended (a stopped one is resumed).
+        await client.SubmitAsync(Sleep(2, 100_000, 0.01), new SubmitOptions { ExperimentId = "sleep-stopped" }, Ct);
+        await client.StopAsync("sleep-stopped", "enough", Ct);
+        var stopped = await Assert.ThrowsAsync<TunerRequestException>(() => client.ExtendAsync("sleep-stopped", 8, Ct));
+        Assert.Equal(RequestFailure.FailedPrecondition, stopped.Failure);
+        Assert.Contains("a stopped one is resumed", stopped.Message, StringComparison.Ordinal);
+
+        await client.SubmitAsync(Branin(4), new SubmitOptions { ExperimentId = "branin-extend" }, Ct);
+        await foreach (var _ in client.WatchAsync("branin-extend", 0, Ct))
+        {
+        }
+
+        var smaller = await Assert.ThrowsAsync<SpecException>(() => client.ExtendAsync("branin-extend", 4, Ct));
+        Assert.Equal("samples", Assert.Single(smaller.Errors).Path);
+
+        var extended = await client.ExtendAsync("branin-extend", 7, Ct);
+        Assert.Equal(ExperimentStatus.Running, extended.Status);
+        Assert.Equal(7, extended.TotalTrials);
+        var last = 0L;
+        await foreach (var e in client.WatchAsync("branin-extend", 0, Ct))
+        {
+            last = e.Position;
+        }
+
+        var experiment = await client.GetAsync("branin-extend", 100, Ct);
+        Assert.Equal(ExperimentStatus.Completed, experiment.Status);
+        Assert.Equal(7, experiment.Count(TrialStatus.Terminated));
+        Assert.True(last > 0);
+        Assert.All(Enumerable.Range(1, 7), i => Assert.Equal(5, RunRows.Lines(experiment.OutputDirectory!, $"t{i:D5}").Count));
+    }
+
+    [Fact]
     public async Task StopThenResume_InterruptedTrialsContinueFromTheirCheckpoints_AndNoIterationRepeats()
     {
         await using var server = await TunerServer.StartAsync();

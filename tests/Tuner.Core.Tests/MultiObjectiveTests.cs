@@ -137,16 +137,20 @@ public sealed class MultiObjectiveTests
         var asha = new ParetoAshaScheduler([new("a", OptimizationMode.Min), new("b", OptimizationMode.Max)], "training_iteration", maxT: 9, gracePeriod: 1, reductionFactor: 3);
         TrialResult At(double a, double b, long t = 1) => new(t, t, 0, new Dictionary<string, double> { ["a"] = a, ["b"] = b });
 
-        // Three trade-offs: none dominates another, all go on.
+        // Three trade-offs (a min, b max): none dominates another, all go on.
         Assert.Equal(SchedulerAction.Continue, asha.OnResult("t1", At(1, 1)).Action);
         Assert.Equal(SchedulerAction.Continue, asha.OnResult("t2", At(2, 2)).Action);
         Assert.Equal(SchedulerAction.Continue, asha.OnResult("t3", At(3, 3)).Action);
 
-        // (2.5, 1.5) is dominated by (2, 2) only: 1 < 4/3, it goes on; (4, 0.5) by all four: 4 >= 5/3, it stops.
-        Assert.Equal(SchedulerAction.Continue, asha.OnResult("t4", At(2.5, 1.5)).Action);
-        var stopped = asha.OnResult("t5", At(4, 0.5));
+        // (2.5, 1.5) is dominated by (2, 2) only: the counts are 0, 0, 0, 1 and the top ceil(4/3) = 2 have at most 0: it stops.
+        var stopped = asha.OnResult("t4", At(2.5, 1.5));
         Assert.Equal(SchedulerAction.Stop, stopped.Action);
-        Assert.Equal("asha: at rung 1 training_iteration, 4 of the 5 trial(s) there dominate it (a 4, b 0.5); it goes on while fewer than 1.6667 do", stopped.Reason);
+        Assert.Equal("asha: at rung 1 training_iteration, 1 of the 4 trial(s) there dominate it (a 2.5, b 1.5); the top 1/3 by dominance (2, dominated by at most 0) go on", stopped.Reason);
+
+        // (0.5, 0.5) joins the front (nobody dominates it); (0.4, 5) dominates everyone and goes on; (0.5, 0.4) now trails two.
+        Assert.Equal(SchedulerAction.Continue, asha.OnResult("t5", At(0.5, 0.5)).Action);
+        Assert.Equal(SchedulerAction.Continue, asha.OnResult("t6", At(0.4, 5)).Action);
+        Assert.Equal(SchedulerAction.Stop, asha.OnResult("t7", At(0.5, 0.4)).Action);
         Assert.Equal(SchedulerAction.Stop, asha.OnResult("t1", At(1, 1, 9)).Action);
     }
 

@@ -219,6 +219,47 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Extend_ContinuesACompletedRunsSearcher_NoTrialRunsTwice_AsAFreshRunOfThatManySamples()
+    {
+        const string Yaml = "name: ext\ntrainable: branin\nmetric: value\nsamples: 6\nmax_concurrent: 1\nsearch: { algorithm: tpe, seed: 3 }\nparams: { max_iterations: 3 }\n"
+            + "space:\n  x1: { uniform: [-5, 10] }\n  x2: { uniform: [0, 15] }\n";
+        var spec = WriteSpec(Yaml);
+        var extendedRoot = Path.Combine(_root, "extended");
+        var freshRoot = Path.Combine(_root, "fresh");
+        Assert.Equal(ExitCodes.Success, (await TunerAsync("run", spec, "-o", extendedRoot, "-q")).ExitCode);
+        var dir = Path.Combine(extendedRoot, "ext");
+
+        var (code, output) = await TunerAsync("extend", dir, "--samples", "9", "-q");
+        Assert.True(code == ExitCodes.Success, output);
+
+        // The same command with --samples extends the completed run again (it does not start another).
+        (code, output) = await TunerAsync("run", spec, "-o", extendedRoot, "-q", "--samples", "12");
+        Assert.True(code == ExitCodes.Success, output);
+        Assert.Equal(["ext"], Directory.GetDirectories(extendedRoot).Select(Path.GetFileName));
+
+        // Twelve trials, each of whose three iterations ran once, with the configs a fresh run of twelve draws.
+        Assert.Equal(ExitCodes.Success, (await TunerAsync("run", spec, "-o", freshRoot, "-q", "--samples", "12")).ExitCode);
+        var fresh = Path.Combine(freshRoot, "ext");
+        Assert.Equal(12, RunFolder.TrialIds(dir).Count());
+        Assert.All(RunFolder.TrialIds(dir), id => Assert.Equal([1L, 2, 3], RunFolder.Iterations(dir, id)));
+        Assert.Equal(
+            RunFolder.TrialIds(fresh).Select(id => RunFolder.Trial(fresh, id).GetProperty("config").GetRawText()),
+            RunFolder.TrialIds(dir).Select(id => RunFolder.Trial(dir, id).GetProperty("config").GetRawText()));
+        var doc = RunFolder.Experiment(dir);
+        Assert.Equal("completed", doc.GetProperty("status").GetString());
+        Assert.Equal(12, doc.GetProperty("state_counts").GetProperty("TERMINATED").GetInt32());
+        Assert.Equal(2, File.ReadLines(Path.Combine(dir, "journal.jsonl")).Count(l => l.Contains("\"event\":\"extended\"", StringComparison.Ordinal)));
+
+        // Not more than it has, and not an unfinished run: exit 2, saying why.
+        (code, output) = await TunerAsync("extend", dir, "--samples", "5");
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("samples: 5 must be more than the 12 the experiment already has", output, StringComparison.Ordinal);
+        (code, output) = await TunerAsync("extend", _root, "--samples", "5");
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("not a run folder", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_MissingSpecFile_ExitsWith2()
     {
         var (code, output) = await TunerAsync("run", Path.Combine(_root, "nope.yaml"));

@@ -112,6 +112,15 @@ public sealed partial class TunerService(IGrainFactory grains, TunerApiOptions o
         return ToProto(await experiment.ResumeAsync(), await experiment.GetSpecAsync());
     });
 
+    public override Task<V1.Experiment> ExtendExperiment(V1.ExtendExperimentRequest request, ServerCallContext context) => Guard(async () =>
+    {
+        var experiment = await ExistingAsync(request.ExperimentId);
+        await experiment.ExtendAsync(request.Samples);
+
+        // The next call finds the grain restored from its journal, running again.
+        return ToProto(await experiment.GetSnapshotAsync(20), await experiment.GetSpecAsync());
+    });
+
     public override Task<V1.ListTrialsResponse> ListTrials(V1.ListTrialsRequest request, ServerCallContext context) => Guard(async () =>
     {
         var experiment = await ExistingAsync(request.ExperimentId);

@@ -44,6 +44,10 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("Resume")]
     Task<ExperimentSnapshot> ResumeAsync();
 
+    /// <summary>A completed experiment goes on to <paramref name="samples"/> configs; the grain restarts from its journal at the next call.</summary>
+    [Alias("Extend")]
+    Task ExtendAsync(int samples);
+
     /// <summary>Stops one trial on the user's request (recorded as a decision); stopping an ended trial does nothing.</summary>
     [Alias("StopTrial")]
     Task StopTrialAsync(string trialId, string reason);

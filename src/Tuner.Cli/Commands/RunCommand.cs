@@ -36,6 +36,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("The data-set cache trials read (and download into); default $TUNER_DATA_DIR, else ~/.cache/tuner/data")]
         public string? DataDir { get; init; }
 
+        [CommandOption("--samples <N>")]
+        [Description("Run N samples instead of the spec's; when a completed run of this spec is in the output folder, it is extended to N (its searcher goes on from its journal)")]
+        public int? Samples { get; init; }
+
         [CommandOption("--fresh")]
         [Description("Start a new run even when an unfinished run of this spec (killed, or stopped) is in the output folder; by default that run goes on")]
         public bool Fresh { get; init; }
@@ -50,6 +54,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
 
         public override ValidationResult Validate() =>
             Cpus is <= 0 ? ValidationResult.Error("--cpus must be above zero")
+            : Samples is < 1 ? ValidationResult.Error("--samples must be at least 1")
             : Gpus < 0 ? ValidationResult.Error("--gpus must be zero or more")
             : ValidationResult.Success();
     }
@@ -86,15 +91,17 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return ExitCodes.InvalidInput;
         }
 
-        await using var tuner = await EmbeddedTuner.StartAsync(new EmbeddedTunerOptions
-        {
-            CpuSlots = cpus,
-            Gpus = settings.Gpus,
-            LogLevel = settings.Verbose ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning,
-        }, cancellationToken);
+        await using var tuner = await StartEmbeddedAsync(settings.Cpus, settings.Gpus, settings.Verbose, cancellationToken);
         var client = tuner.Client;
         string id;
-        if (!settings.Fresh && RunJournal.FindUnfinished(settings.Output, spec) is { } unfinished)
+        if (!settings.Fresh && settings.Samples is { } samples && RunJournal.FindCompleted(settings.Output, spec) is { } completed)
+        {
+            // A completed run of this spec, to more samples: its searcher goes on from the journal, no trial runs twice.
+            id = await client.RestoreAsync(completed.Directory, spec);
+            var extended = await client.ExtendAsync(id, samples, cancellationToken);
+            console.MarkupLineInterpolated($"[yellow]Extending the completed run in {completed.Directory}[/] to {samples} samples: {extended.StateCounts.Values.Sum()} trial(s) so far (--fresh starts a new run)");
+        }
+        else if (!settings.Fresh && RunJournal.FindUnfinished(settings.Output, spec) is { } unfinished)
         {
             // As Ray's Tuner.restore: the same command picks up a run that was killed or stopped, without repeating finished trials.
             id = await client.RestoreAsync(unfinished.Directory, spec);
@@ -108,11 +115,26 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         }
         else
         {
-            id = await client.StartAsync(spec, settings.Output);
+            id = await client.StartAsync(settings.Samples is { } n ? spec with { Samples = n } : spec, settings.Output);
         }
 
+        return await FollowAsync(console, client, id, spec, settings.Quiet, cancellationToken);
+    }
+
+    /// <summary>An embedded scheduler and worker with <paramref name="cpus"/> slots (default: the cores) and <paramref name="gpus"/> GPUs.</summary>
+    internal static Task<EmbeddedTuner> StartEmbeddedAsync(double? cpus, int gpus, bool verbose, CancellationToken cancellationToken) =>
+        EmbeddedTuner.StartAsync(new EmbeddedTunerOptions
+        {
+            CpuSlots = cpus ?? Environment.ProcessorCount,
+            Gpus = gpus,
+            LogLevel = verbose ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning,
+        }, cancellationToken);
+
+    /// <summary>Shows experiment <paramref name="id"/> until it ends (a live table, or progress lines when the output is redirected), then its summary; returns the exit code.</summary>
+    internal static async Task<int> FollowAsync(IAnsiConsole console, ClusterTunerClient client, string id, ExperimentSpec spec, bool quiet, CancellationToken cancellationToken)
+    {
         ExperimentSnapshot final;
-        if (settings.Quiet)
+        if (quiet)
         {
             final = await client.WaitAsync(id, null, cancellationToken);
         }

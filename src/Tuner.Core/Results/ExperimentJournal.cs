@@ -114,6 +114,34 @@ public static class ExperimentJournal
             w.WriteEndArray();
         });
 
+    /// <summary>A completed experiment goes on to <paramref name="samples"/> configs: a restore from here replays with that many.</summary>
+    public static void WriteExtended(TextWriter log, int samples) =>
+        Write(log, "extended", w => w.WriteNumber("samples", samples));
+
+    /// <summary>The samples the last <c>extended</c> line among <paramref name="lines"/> asks for; null when none does.</summary>
+    public static int? ExtendedSamples(IEnumerable<JsonElement> lines) =>
+        lines.LastOrDefault(l => l.GetProperty("event").GetString() == "extended") is { ValueKind: JsonValueKind.Object } last ? last.GetProperty("samples").GetInt32() : null;
+
+    /// <summary>Whether an <c>extended</c> line comes after the experiment's last status: it completed and is to go on (not yet running again).</summary>
+    public static bool ExtendPending(IReadOnlyList<JsonElement> lines)
+    {
+        for (var i = lines.Count - 1; i >= 0; i--)
+        {
+            var kind = lines[i].GetProperty("event").GetString();
+            if (kind == "extended")
+            {
+                return true;
+            }
+
+            if (kind == "experiment" && lines[i].TryGetProperty("experiment_status", out _))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
     public static ExperimentEvent ReadEvent(JsonElement e) => new(
         e.GetProperty("position").GetInt64(),
         DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture),

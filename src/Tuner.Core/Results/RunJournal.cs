@@ -56,6 +56,30 @@ public sealed record RunJournal(string Directory, string ExperimentId, string Sp
     }
 
     /// <summary>
+    /// The newest completed run under <paramref name="root"/> (<c>root/name</c>, <c>root/name-2</c>, ...) of <paramref name="spec"/>
+    /// but for its samples (what an extension changes), or null.
+    /// </summary>
+    public static RunJournal? FindCompleted(string root, ExperimentSpec spec)
+    {
+        static string WithoutSamples(ExperimentSpec s) => SpecWriter.ToJson(s.Redacted() with { Samples = 0 });
+        var json = WithoutSamples(spec);
+        RunJournal? found = null;
+        var candidate = Path.GetFullPath(Path.Combine(root, spec.Name));
+        for (var n = 2; System.IO.Directory.Exists(candidate); n++)
+        {
+            if (TryRead(candidate) is { Status: "completed" } run && !RunFolderWriter.IsInUse(candidate)
+                && SpecParser.ParseStructure(run.SpecJson) is var journaled && WithoutSamples(journaled) == json)
+            {
+                found = run;
+            }
+
+            candidate = Path.GetFullPath(Path.Combine(root, $"{spec.Name}-{n}"));
+        }
+
+        return found;
+    }
+
+    /// <summary>
     /// The newest unfinished run of exactly <paramref name="spec"/> under <paramref name="root"/>
     /// (<c>root/name</c>, <c>root/name-2</c>, ...), or null.
     /// </summary>

@@ -7,11 +7,12 @@ namespace Tuner.Core.Schedulers;
 
 /// <summary>
 /// ASHA's stopping form for several objectives (<c>scheduler.algorithm: asha</c> with a list of metrics): the rungs are
-/// ASHA's, and a trial that reaches one is judged there once, by dominance instead of a quantile. With <c>m</c> trials
-/// recorded at the rung (itself included), it stops when at least <c>max(1, m / reduction_factor)</c> of them dominate it
-/// (no worse in every objective, better in one; with constraints, Deb's constrained dominance): a trial on the rung's
-/// Pareto front always goes on, and about the top 1/rf by dominance go on, as with one metric. A trial that reaches
-/// <c>max_t</c> stops: it is done. It never pauses.
+/// ASHA's, and a trial that reaches one is judged there once, ranked by dominance instead of by one metric. Each trial at
+/// the rung counts how many of the others there dominate it (no worse in every objective, better in one; with constraints,
+/// Deb's constrained dominance): 0 for the rung's Pareto front. As ASHA keeps the top 1/reduction_factor by the metric, a
+/// trial goes on when its count is within the best <c>ceil(m / reduction_factor)</c> of the <c>m</c> counts there (itself
+/// included; ties with the last of them go on too), so the rung's front always goes on. A trial that reaches <c>max_t</c>
+/// stops: it is done. It never pauses. Each judgement costs a pass over the rung.
 /// </summary>
 public sealed class ParetoAshaScheduler : ITrialScheduler
 {
@@ -53,10 +54,24 @@ public sealed class ParetoAshaScheduler : ITrialScheduler
                 continue;
             }
 
-            var dominating = rung.Trials.Values.Count(o => Pareto.Dominates(o.Losses, o.Violation, losses, violation));
-            rung.Trials[trialId] = (losses, violation);
-            var quota = Math.Max(1, rung.Trials.Count / _reductionFactor);
-            if (dominating < quota)
+            // The newcomer's count, and one more for each trial there it dominates.
+            var dominated = 0;
+            foreach (var other in rung.Trials.Values)
+            {
+                if (Pareto.Dominates(other.Losses, other.Violation, losses, violation))
+                {
+                    dominated++;
+                }
+                else if (Pareto.Dominates(losses, violation, other.Losses, other.Violation))
+                {
+                    other.DominatedBy++;
+                }
+            }
+
+            rung.Trials[trialId] = new Entry(losses, violation) { DominatedBy = dominated };
+            var keep = (int)Math.Ceiling(rung.Trials.Count / _reductionFactor);
+            var cutoff = rung.Trials.Values.Select(e => e.DominatedBy).Order().ElementAt(keep - 1);
+            if (dominated <= cutoff)
             {
                 return SchedulerDecision.Continue;
             }
@@ -64,7 +79,7 @@ public sealed class ParetoAshaScheduler : ITrialScheduler
             var values = string.Join(", ", _objectives.Select(o => $"{o.Metric} {MetricSign.F(result.GetMetric(o.Metric)!.Value)}"));
             return new SchedulerDecision(
                 SchedulerAction.Stop,
-                string.Create(CultureInfo.InvariantCulture, $"asha: at rung {MetricSign.F(rung.Milestone)} {_timeAttr}, {dominating} of the {rung.Trials.Count} trial(s) there dominate it ({values}); it goes on while fewer than {MetricSign.F(quota)} do"));
+                string.Create(CultureInfo.InvariantCulture, $"asha: at rung {MetricSign.F(rung.Milestone)} {_timeAttr}, {dominated} of the {rung.Trials.Count} trial(s) there dominate it ({values}); the top 1/{MetricSign.F(_reductionFactor)} by dominance ({keep}, dominated by at most {cutoff}) go on"));
         }
 
         return SchedulerDecision.Continue;
@@ -94,6 +109,16 @@ public sealed class ParetoAshaScheduler : ITrialScheduler
     {
         public double Milestone { get; } = milestone;
 
-        public Dictionary<string, (double[] Losses, double Violation)> Trials { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Entry> Trials { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>A trial at a rung: its losses, violation, and how many of the rung's trials dominate it (grows as others arrive).</summary>
+    private sealed class Entry(double[] losses, double violation)
+    {
+        public double[] Losses { get; } = losses;
+
+        public double Violation { get; } = violation;
+
+        public int DominatedBy { get; set; }
     }
 }

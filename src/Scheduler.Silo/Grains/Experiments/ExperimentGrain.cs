@@ -154,7 +154,7 @@ public sealed class ExperimentGrain(
     /// </summary>
     private async Task RestoreFromJournalAsync(string directory, ExperimentSpec? supplied = null)
     {
-        var (replay, outputs) = ExperimentRestorer.Replay(Id, directory, supplied, location.RecordExists ? location.State : null, NewOutputs, time);
+        var (replay, outputs, extendPending) = ExperimentRestorer.Replay(Id, directory, supplied, location.RecordExists ? location.State : null, NewOutputs, time);
         var controller = replay.Controller;
         var spec = controller.Spec;
         Hold(controller, directory);
@@ -165,7 +165,7 @@ public sealed class ExperimentGrain(
         }
 
         await Registry.RegisterAsync(new ExperimentListing(Id, spec.Name, controller.StartedAt));
-        if (controller.Status != ExperimentStatus.Running)
+        if (controller.Status != ExperimentStatus.Running && !extendPending)
         {
             _published = true;
             _ended.TrySetResult();
@@ -185,7 +185,8 @@ public sealed class ExperimentGrain(
         _startTimestamp = time.GetTimestamp() - Ticks(ranFor);
         StartBudgetTimer(ranFor);
         await Registry.SetRunningAsync(Id, true);
-        var (commands, requeued) = controller.RecoverRunning(trial => _dispatcher.LatestCheckpoint(trial)?.Iteration);
+        // Extended after it completed: it goes on from its end, the searcher continuing to the new samples.
+        var (commands, requeued) = extendPending ? (controller.Extend(), 0) : controller.RecoverRunning(trial => _dispatcher.LatestCheckpoint(trial)?.Iteration);
         ExperimentLog.Restored(logger, Id, directory, controller.Status.ToWire(), controller.Trials.Count, requeued);
         UpdateDocument();
         await Dispatch(commands);
@@ -230,6 +231,47 @@ public sealed class ExperimentGrain(
         UpdateDocument();
         await Dispatch(commands);
         return Snapshot(20);
+    }
+
+    /// <summary>
+    /// A completed experiment goes on to <paramref name="samples"/> configs: the journal gets an <c>extended</c> line, and this
+    /// activation, which only reads the finished run, goes; the next call activates the grain again, which restores the
+    /// experiment from its journal with the larger samples and runs the new trials (<see cref="RestoreFromJournalAsync"/>).
+    /// </summary>
+    public async Task ExtendAsync(int samples)
+    {
+        var controller = Controller;
+        if (!_published || controller.Status != ExperimentStatus.Completed)
+        {
+            throw new TunerRequestException(RequestFailure.FailedPrecondition, _published
+                ? $"experiment {Id} ended {controller.Status.ToWire()}; only a completed experiment can be extended{(controller.Status == ExperimentStatus.Stopped ? " (a stopped one is resumed)" : string.Empty)}"
+                : $"experiment {Id} is still running");
+        }
+
+        if (samples <= controller.Spec.Samples)
+        {
+            throw new SpecException("samples", $"{samples} must be more than the {controller.Spec.Samples} the experiment already has");
+        }
+
+        var path = Path.Combine(_directory!, ExperimentJournal.FileName);
+        await using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        await using (var log = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
+        {
+            ExperimentJournal.WriteExtended(log, samples);
+            await log.FlushAsync();
+            stream.Flush(flushToDisk: controller.Spec.Durability == Tuner.Core.Results.Durability.Fsync);
+        }
+
+        ExperimentLog.Extended(logger, Id, controller.Spec.Samples, samples);
+        if (_outputs is { } outputs)
+        {
+            await outputs.CloseAsync(keepFolder: true);
+            _outputs = null;
+        }
+
+        _controller = null;
+        _dispatcher = null;
+        DeactivateOnIdle();
     }
 
     public async Task StopTrialAsync(string trialId, string reason)

@@ -14,6 +14,9 @@ internal static partial class ExperimentLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} resumed with {Trials} interrupted trial(s)")]
     public static partial void Resumed(ILogger logger, string experimentId, int trials);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} extended from {From} to {To} samples; it goes on from its journal")]
+    public static partial void Extended(ILogger logger, string experimentId, int from, int to);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {ExperimentId} restored from the journal in {Directory}: {Status}, {Trials} trials, {Requeued} requeued")]
     public static partial void Restored(ILogger logger, string experimentId, string directory, string status, int trials, int requeued);
 

@@ -14,7 +14,8 @@ namespace Tuner.Scheduler.Grains.Experiments;
 /// </summary>
 internal static class ExperimentRestorer
 {
-    public static (ExperimentReplay Replay, ExperimentOutputs Outputs) Replay(
+    /// <returns>The replay, its outputs, and whether the experiment completed and was extended since (it is to go on: see <see cref="ExperimentController.Extend"/>).</returns>
+    public static (ExperimentReplay Replay, ExperimentOutputs Outputs, bool ExtendPending) Replay(
         string experimentId,
         string directory,
         ExperimentSpec? supplied,
@@ -41,16 +42,25 @@ internal static class ExperimentRestorer
             spec = supplied;
         }
 
-        var outputs = outputsFor(spec);
-
         // The newest whole snapshot, and the journal's tail after it; without one, the whole journal.
         var snapshot = JournalSnapshot.Newest(directory, new FileInfo(path).Length, TrialArchiveFile.LengthIn(directory));
         var archived = snapshot is { } newest ? JournalSnapshot.ArchivedBytes(newest.Body) : 0;
         using var body = snapshot?.Body;
         var lines = snapshot is { } s ? ExperimentJournal.ReadFrom(path, s.Header.JournalBytes) : ExperimentJournal.Read(path);
-        var endedForGood = snapshot is { } taken
+
+        // An extended experiment replays with the samples it was extended to (the snapshot's, or a later extended line's).
+        var snapshotSamples = snapshot is { } withSamples && withSamples.Body.RootElement.GetProperty("controller").TryGetProperty("samples", out var n) ? n.GetInt32() : 0;
+        var samples = Math.Max(ExperimentJournal.ExtendedSamples(lines) ?? 0, snapshotSamples);
+        if (samples > spec.Samples)
+        {
+            spec = spec with { Samples = samples };
+        }
+
+        var extendPending = ExperimentJournal.ExtendPending(lines);
+        var outputs = outputsFor(spec);
+        var endedForGood = !extendPending && (snapshot is { } taken
             ? EndedForGood(taken.Body.RootElement.GetProperty("controller").GetProperty("status").GetString(), lines)
-            : ExperimentReplay.EndedForGood(lines);
+            : ExperimentReplay.EndedForGood(lines));
         if (!endedForGood)
         {
             // The rows and the ended trials after the snapshot go: the tail's replay records them again.
@@ -67,7 +77,7 @@ internal static class ExperimentRestorer
         var replay = snapshot is { } from
             ? ExperimentReplay.FromSnapshot(spec, from.Body.RootElement, lines, outputs, time, outputs.Journal, outputs.Archive)
             : ExperimentReplay.Run(spec, lines, outputs, time, outputs.Journal, outputs.Archive);
-        return (replay, outputs);
+        return (replay, outputs, extendPending);
     }
 
     /// <summary>Whether the experiment's last status, the snapshot's unless the tail changes it, is completed or failed.</summary>

@@ -114,6 +114,24 @@ public sealed partial class ExperimentController
         return commands;
     }
 
+    /// <summary>
+    /// A completed experiment goes on to the larger <c>samples</c> its spec now has (the journal's <c>extended</c> line, replayed
+    /// with the searcher and the scheduler): running again, the searcher continuing from where it stopped, free slots filled.
+    /// </summary>
+    public IReadOnlyList<ExperimentCommand> Extend()
+    {
+        if (Status != ExperimentStatus.Completed)
+        {
+            throw new InvalidOperationException($"the experiment is {Status.ToWire()}; only a completed experiment can be extended");
+        }
+
+        IsFinishing = false;
+        _endReason = null;
+        _interrupted = null;
+        Raise(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: $"extended to {Spec.Samples} samples");
+        return Fill();
+    }
+
     // ---- Restore: after the journal's replay ----
 
     /// <summary>The searcher and the scheduler, restored from the same journal once its events are replayed.</summary>

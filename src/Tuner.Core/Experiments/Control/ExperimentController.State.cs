@@ -42,7 +42,8 @@ public sealed partial class ExperimentController
             _interrupted?.ToArray(),
             _interruptedPaused?.ToArray(),
             _table.Capture(withCurves: true, toDisk),
-            [.. ((SearcherJournal)_searcher!).Ops]);
+            [.. ((SearcherJournal)_searcher!).Ops],
+            Spec.Samples);
 
     /// <summary>A copy of the controller's replayable state and the searcher's calls, written as a snapshot's body by <see cref="ToBytes"/>.</summary>
     public sealed class SnapshotCapture(
@@ -56,7 +57,8 @@ public sealed partial class ExperimentController
         string[]? interrupted,
         string[]? interruptedPaused,
         TrialTable.View trials,
-        int[] searcherOps)
+        int[] searcherOps,
+        int samples)
     {
         /// <summary>The length of the ended trials' archive the snapshot covers (a restore cuts it there and reads it).</summary>
         public long ArchivedBytes => trials.ArchivedBytes;
@@ -98,6 +100,9 @@ public sealed partial class ExperimentController
             w.WriteNumber("next_position", nextPosition);
             w.WriteNumber("results_recorded", resultsRecorded);
             w.WriteNumber("trial_count", trials.Count);
+
+            // The samples the spec had then (more than the journal's start says once the experiment was extended).
+            w.WriteNumber("samples", samples);
             w.WriteNumber("archived_bytes", trials.ArchivedBytes);
             WriteIds(w, "interrupted", interrupted);
             WriteIds(w, "interrupted_paused", interruptedPaused);

@@ -6,6 +6,8 @@ using Tuner.Bench;
 // dotnet run -c Release --project bench/Tuner.Bench -- memory [epochs] [trials]
 // dotnet run -c Release --project bench/Tuner.Bench -- search [seeds] [evaluations]
 // dotnet run -c Release --project bench/Tuner.Bench -- cmaes [seeds=20] [evaluations=1000]
+// dotnet run -c Release --project bench/Tuner.Bench -- pareto [seeds=40] [evaluations=200]
+// dotnet run -c Release --project bench/Tuner.Bench -- constrained [seeds=40] [evaluations=100]
 // dotnet run -c Release --project bench/Tuner.Bench -- fidelity [seeds] [fifo configs] [asha configs] [hyperband configs]
 // dotnet run -c Release --project bench/Tuner.Bench -- bookkeeping [trials=2000] [slots=16]      (needs redis-server)
 // dotnet run -c Release --project bench/Tuner.Bench -- throughput [trials=96] [results/s=50] [seconds=20]
@@ -61,6 +63,12 @@ switch (command)
     case "cmaes":
         return CmaEsBenchmark.Run(Arg(1, 20), Arg(2, 1000));
 
+    case "pareto":
+        return ParetoBenchmark.Run(Arg(1, 40), Arg(2, 200));
+
+    case "constrained":
+        return ConstrainedBenchmark.Run(Arg(1, 40), Arg(2, 100));
+
     case "epoch":
         return await EpochBenchmark.RunAsync(Arg(1, 3), Arg(2, 2));
 
@@ -92,6 +100,6 @@ switch (command)
         return await TransferBenchmark.RunAsync(Arg(1, 1), Arg(2, 2), args.Contains("all"));
 
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, scale, restore, experiments, epoch, memory, search, cmaes, fidelity, bookkeeping, throughput, scaleout, transfer");
+        Console.Error.WriteLine($"unknown benchmark '{command}'; available: overhead, scale, restore, experiments, epoch, memory, search, cmaes, pareto, constrained, fidelity, bookkeeping, throughput, scaleout, transfer");
         return 2;
 }

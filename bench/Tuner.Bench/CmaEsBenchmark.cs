@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 using Tuner.Core.Search;
 using Tuner.Core.Space;
@@ -128,35 +127,11 @@ public static class CmaEsBenchmark
         };
     }
 
-    private static (double[] Best, string Version, double? SecondsPerTrial)? Optuna(string problem, string sampler, int seeds, int evaluations, int? timing)
-    {
-        if (Peers.PythonWith("optuna") is not { } python || Peers.PythonWith("cmaes") is null)
-        {
-            return null;
-        }
+    private static PeerBest? Optuna(string problem, string sampler, int seeds, int evaluations, int? timing) =>
+        PeerBest.Run("optuna_cmaes.py", [problem, sampler, I(seeds), I(evaluations), .. timing is { } t ? new[] { I(t) } : []], "cmaes");
 
-        var script = Path.Combine(AppContext.BaseDirectory, "peers", "optuna_cmaes.py");
-        string[] args = [script, problem, sampler, I(seeds), I(evaluations), .. timing is { } t ? new[] { I(t) } : []];
-        if (Peers.Run(python, args) is not { } output)
-        {
-            return null;
-        }
-
-        using var doc = JsonDocument.Parse(output);
-        var root = doc.RootElement;
-        return (
-            [.. root.GetProperty("best").EnumerateArray().Select(e => e.GetDouble())],
-            root.GetProperty("version").GetString()!,
-            root.TryGetProperty("seconds_per_trial", out var s) ? s.GetDouble() : null);
-    }
-
-    private static double AddRow(Table table, string problem, string searcher, double[] regrets, double seconds)
-    {
-        var sorted = regrets.Order().ToArray();
-        var median = Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.5);
-        table.AddRow(problem, searcher, F(median), $"{F(Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.25))} - {F(Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.75))}", seconds.ToString("F1", CultureInfo.InvariantCulture));
-        return median;
-    }
+    private static double AddRow(Table table, string problem, string searcher, double[] regrets, double seconds) =>
+        QuartileRow.Add(table, [problem, searcher], regrets, seconds.ToString("F1", CultureInfo.InvariantCulture));
 
     private static string Ratio(double a, double b) => b == 0 ? "n/a" : $"{a / b:F2}x";
 

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
@@ -35,4 +36,44 @@ internal static class Peers
 
         return stdout.Result.Trim();
     }
+}
+
+/// <summary>What a peer's search script prints: the best value per seed, the peer's version, and (when timed) seconds per trial.</summary>
+internal sealed record PeerBest(double[] Best, string Version, double? SecondsPerTrial)
+{
+    /// <summary>Runs <c>peers/<paramref name="script"/></c> under Debian's python3 when it has Optuna (and <paramref name="module"/>); null otherwise.</summary>
+    public static PeerBest? Run(string script, IEnumerable<string> arguments, string? module = null)
+    {
+        if (Peers.PythonWith("optuna") is not { } python || (module is not null && Peers.PythonWith(module) is null))
+        {
+            return null;
+        }
+
+        if (Peers.Run(python, [Path.Combine(AppContext.BaseDirectory, "peers", script), .. arguments]) is not { } output)
+        {
+            return null;
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        return new PeerBest(
+            [.. root.GetProperty("best").EnumerateArray().Select(e => e.GetDouble())],
+            root.GetProperty("version").GetString()!,
+            root.TryGetProperty("seconds_per_trial", out var s) ? s.GetDouble() : null);
+    }
+}
+
+/// <summary>A row of a benchmark's table: the median of a figure over seeds and its 25th-75th percentiles.</summary>
+internal static class QuartileRow
+{
+    /// <summary>Adds <paramref name="leading"/>, the median and quartiles of <paramref name="values"/>, then <paramref name="trailing"/>; returns the median.</summary>
+    public static double Add(Spectre.Console.Table table, IEnumerable<string> leading, double[] values, params string[] trailing)
+    {
+        var sorted = values.Order().ToArray();
+        var median = Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.5);
+        table.AddRow([.. leading, F(median), $"{F(Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.25))} - {F(Tuner.Core.Schedulers.Quantile.Linear(sorted, 0.75))}", .. trailing]);
+        return median;
+    }
+
+    public static string F(double value) => value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 }

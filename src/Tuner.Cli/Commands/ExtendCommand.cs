@@ -4,7 +4,6 @@ using Spectre.Console.Cli;
 using Tuner.Abstractions.Messages;
 using Tuner.Core.Results;
 using Tuner.Core.Spec;
-using Tuner.Data.Cache;
 
 namespace Tuner.Cli.Commands;
 
@@ -14,7 +13,7 @@ namespace Tuner.Cli.Commands;
 /// </summary>
 public sealed class ExtendCommand(IAnsiConsole console) : AsyncCommand<ExtendCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : EmbeddedSettings
     {
         [CommandArgument(0, "<RUN_DIR>")]
         [Description("The completed run's folder (it holds journal.jsonl)")]
@@ -24,31 +23,8 @@ public sealed class ExtendCommand(IAnsiConsole console) : AsyncCommand<ExtendCom
         [Description("The run's new samples: more than it has")]
         public int Samples { get; init; }
 
-        [CommandOption("--cpus <N>")]
-        [Description("CPU slots the embedded worker offers (default: the number of cores)")]
-        public double? Cpus { get; init; }
-
-        [CommandOption("--gpus <N>")]
-        [Description("GPUs the embedded worker offers (default 0)")]
-        public int Gpus { get; init; }
-
-        [CommandOption("--data-dir <DIR>")]
-        [Description("The data-set cache trials read (and download into); default $TUNER_DATA_DIR, else ~/.cache/tuner/data")]
-        public string? DataDir { get; init; }
-
-        [CommandOption("-q|--quiet")]
-        [Description("No live table; print the summary only")]
-        public bool Quiet { get; init; }
-
-        [CommandOption("-v|--verbose")]
-        [Description("Show the cluster's informational logs")]
-        public bool Verbose { get; init; }
-
         public override ValidationResult Validate() =>
-            Samples < 1 ? ValidationResult.Error("--samples: give the run's new samples, e.g. --samples 400")
-            : Cpus is <= 0 ? ValidationResult.Error("--cpus must be above zero")
-            : Gpus < 0 ? ValidationResult.Error("--gpus must be zero or more")
-            : ValidationResult.Success();
+            Samples < 1 ? ValidationResult.Error("--samples: give the run's new samples, e.g. --samples 400") : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -66,10 +42,7 @@ public sealed class ExtendCommand(IAnsiConsole console) : AsyncCommand<ExtendCom
             return ExitCodes.InvalidInput;
         }
 
-        if (settings.DataDir is { } dataDir)
-        {
-            Environment.SetEnvironmentVariable(DataCache.EnvironmentVariable, Path.GetFullPath(dataDir));
-        }
+        settings.ApplyDataDir();
 
         await using var tuner = await RunCommand.StartEmbeddedAsync(settings.Cpus, settings.Gpus, settings.Verbose, cancellationToken);
         var client = tuner.Client;

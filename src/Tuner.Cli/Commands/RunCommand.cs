@@ -14,7 +14,7 @@ namespace Tuner.Cli.Commands;
 /// <summary><c>tuner run SPEC</c>: runs an experiment on an embedded scheduler and worker, showing a live table of trials.</summary>
 public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : EmbeddedSettings
     {
         [CommandArgument(0, "<SPEC>")]
         [Description("The experiment spec, a YAML file")]
@@ -24,18 +24,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Where results go: DIR/<experiment>/ (default ./runs)")]
         public string Output { get; init; } = "runs";
 
-        [CommandOption("--cpus <N>")]
-        [Description("CPU slots the embedded worker offers (default: the number of cores)")]
-        public double? Cpus { get; init; }
-
-        [CommandOption("--gpus <N>")]
-        [Description("GPUs the embedded worker offers (default 0)")]
-        public int Gpus { get; init; }
-
-        [CommandOption("--data-dir <DIR>")]
-        [Description("The data-set cache trials read (and download into); default $TUNER_DATA_DIR, else ~/.cache/tuner/data")]
-        public string? DataDir { get; init; }
-
         [CommandOption("--samples <N>")]
         [Description("Run N samples instead of the spec's; when a completed run of this spec is in the output folder, it is extended to N (its searcher goes on from its journal)")]
         public int? Samples { get; init; }
@@ -44,19 +32,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Start a new run even when an unfinished run of this spec (killed, or stopped) is in the output folder; by default that run goes on")]
         public bool Fresh { get; init; }
 
-        [CommandOption("-q|--quiet")]
-        [Description("No live table; print the summary only")]
-        public bool Quiet { get; init; }
-
-        [CommandOption("-v|--verbose")]
-        [Description("Show the cluster's informational logs")]
-        public bool Verbose { get; init; }
-
         public override ValidationResult Validate() =>
-            Cpus is <= 0 ? ValidationResult.Error("--cpus must be above zero")
-            : Samples is < 1 ? ValidationResult.Error("--samples must be at least 1")
-            : Gpus < 0 ? ValidationResult.Error("--gpus must be zero or more")
-            : ValidationResult.Success();
+            Samples is < 1 ? ValidationResult.Error("--samples must be at least 1") : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -67,11 +44,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return ExitCodes.InvalidInput;
         }
 
-        if (settings.DataDir is { } dataDir)
-        {
-            // Trial processes inherit it.
-            Environment.SetEnvironmentVariable(DataCache.EnvironmentVariable, Path.GetFullPath(dataDir));
-        }
+        settings.ApplyDataDir();
 
         var cpus = settings.Cpus ?? Environment.ProcessorCount;
         var capacity = new List<SpecError>();

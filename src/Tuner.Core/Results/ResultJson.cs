@@ -118,6 +118,30 @@ public static class ResultJson
         stream.Write("\n}\n"u8);
     }
 
+    /// <summary><c>pareto_front</c>: each trial as <see cref="WriteTrial"/> writes it.</summary>
+    public static void WriteParetoFront(Utf8JsonWriter w, IEnumerable<BestTrial> front)
+    {
+        w.WriteStartArray("pareto_front");
+        foreach (var trial in front)
+        {
+            WriteTrial(w, trial);
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>A best or front trial: <c>{ trial_id, config, metrics }</c>, its metrics those of its last result.</summary>
+    public static void WriteTrial(Utf8JsonWriter w, BestTrial trial)
+    {
+        w.WriteStartObject();
+        w.WriteString("trial_id", trial.TrialId);
+        w.WritePropertyName("config");
+        SpecWriter.WriteConfig(w, trial.Config);
+        w.WritePropertyName("metrics");
+        WriteResult(w, trial.TrialId, trial.LastResult);
+        w.WriteEndObject();
+    }
+
     private static void WriteExperimentFields(Utf8JsonWriter w, ExperimentDocument doc)
     {
         w.WriteStartObject();
@@ -160,13 +184,8 @@ public static class ResultJson
         w.WriteEndObject();
         if (doc.Best is { } best)
         {
-            w.WriteStartObject("best");
-            w.WriteString("trial_id", best.TrialId);
-            w.WritePropertyName("config");
-            SpecWriter.WriteConfig(w, best.Config);
-            w.WritePropertyName("metrics");
-            WriteResult(w, best.TrialId, best.LastResult);
-            w.WriteEndObject();
+            w.WritePropertyName("best");
+            WriteTrial(w, best);
         }
         else
         {
@@ -175,19 +194,7 @@ public static class ResultJson
 
         if (doc.ParetoFront is { } front)
         {
-            w.WriteStartArray("pareto_front");
-            foreach (var trial in front)
-            {
-                w.WriteStartObject();
-                w.WriteString("trial_id", trial.TrialId);
-                w.WritePropertyName("config");
-                SpecWriter.WriteConfig(w, trial.Config);
-                w.WritePropertyName("metrics");
-                WriteResult(w, trial.TrialId, trial.LastResult);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteParetoFront(w, front);
         }
 
         w.WriteNumber("infeasible_trials", doc.InfeasibleTrials);

@@ -36,7 +36,7 @@ public sealed class ParetoAshaScheduler : ITrialScheduler
 
     public SchedulerDecision OnResult(string trialId, TrialResult result)
     {
-        if (TimeAttribute.Read(result, _timeAttr) is not { } t || double.IsNaN(t) || Losses(result) is not { } losses)
+        if (TimeAttribute.Read(result, _timeAttr) is not { } t || double.IsNaN(t) || Objective.Losses(_objectives, result.Metrics) is not { } losses)
         {
             return SchedulerDecision.Continue;
         }
@@ -87,22 +87,6 @@ public sealed class ParetoAshaScheduler : ITrialScheduler
 
     public void OnTrialComplete(string trialId)
     {
-    }
-
-    private double[]? Losses(TrialResult result)
-    {
-        var losses = new double[_objectives.Length];
-        for (var i = 0; i < losses.Length; i++)
-        {
-            if (result.GetMetric(_objectives[i].Metric) is not { } value || double.IsNaN(value))
-            {
-                return null;
-            }
-
-            losses[i] = _objectives[i].Loss(value);
-        }
-
-        return losses;
     }
 
     private sealed class Rung(double milestone)

@@ -90,20 +90,9 @@ public abstract class ModelBasedSearcher : ISearcher
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {
-        if (!Running.Remove(trialId, out var point) || failed || lastMetrics is null)
+        if (!Running.Remove(trialId, out var point) || failed || lastMetrics is null || Objective.Losses(_objectives, lastMetrics) is not { } losses)
         {
             return;
-        }
-
-        var losses = new double[_objectives.Length];
-        for (var i = 0; i < losses.Length; i++)
-        {
-            if (!lastMetrics.TryGetValue(_objectives[i].Metric, out var value) || !double.IsFinite(value))
-            {
-                return;
-            }
-
-            losses[i] = _objectives[i].Loss(value);
         }
 
         Completed.Add((point, losses[0]));

@@ -87,6 +87,23 @@ public sealed record Objective(string Metric, OptimizationMode Mode)
 {
     /// <summary>The value as minimised: negated for <see cref="OptimizationMode.Max"/>.</summary>
     public double Loss(double value) => Mode == OptimizationMode.Min ? value : -value;
+
+    /// <summary>Every objective's loss in <paramref name="metrics"/>, in order; null when one is missing or not finite.</summary>
+    public static double[]? Losses(IReadOnlyList<Objective> objectives, IReadOnlyDictionary<string, double> metrics)
+    {
+        var losses = new double[objectives.Count];
+        for (var i = 0; i < losses.Length; i++)
+        {
+            if (!metrics.TryGetValue(objectives[i].Metric, out var value) || !double.IsFinite(value))
+            {
+                return null;
+            }
+
+            losses[i] = objectives[i].Loss(value);
+        }
+
+        return losses;
+    }
 }
 
 /// <summary>The search algorithm (<see cref="Algorithms"/>), its seed, its wrappers, its warm starts and CMA-ES's settings.</summary>

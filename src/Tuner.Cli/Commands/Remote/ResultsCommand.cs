@@ -154,24 +154,7 @@ public sealed class ResultsCommand(IAnsiConsole console) : RemoteCommand<Results
             w.WriteString("mode", grid.Experiment.Mode == OptimizationMode.Min ? "min" : "max");
             if (grid.Experiment.ParetoFront is { } front)
             {
-                w.WriteStartArray("pareto_front");
-                foreach (var trial in front)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("trial_id", trial.TrialId);
-                    w.WritePropertyName("config");
-                    SpecWriter.WriteConfig(w, trial.Config);
-                    w.WriteStartObject("metrics");
-                    foreach (var (name, value) in trial.LastResult.Metrics)
-                    {
-                        ResultJson.WriteNumber(w, name, value);
-                    }
-
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                ResultJson.WriteParetoFront(w, front);
             }
 
             w.WriteNumber("infeasible_trials", grid.Experiment.InfeasibleTrials);

@@ -75,20 +75,10 @@ public sealed class Nsga2Searcher : ISearcher
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {
-        if (!_running.Remove(trialId, out var trial) || failed || lastMetrics is null || trial.Generation != Generation)
+        if (!_running.Remove(trialId, out var trial) || failed || lastMetrics is null || trial.Generation != Generation
+            || Objective.Losses(_objectives, lastMetrics) is not { } losses)
         {
             return;
-        }
-
-        var losses = new double[_objectives.Length];
-        for (var i = 0; i < losses.Length; i++)
-        {
-            if (!lastMetrics.TryGetValue(_objectives[i].Metric, out var value) || !double.IsFinite(value))
-            {
-                return;
-            }
-
-            losses[i] = _objectives[i].Loss(value);
         }
 
         _generationMembers.Add(new Member(trial.X, losses, Constraints.Violation(lastMetrics)));

@@ -288,6 +288,44 @@ public sealed class ExperimentControllerTests
     }
 
     [Fact]
+    public void ARestore_CreatesTheTrialWhoseSuggestionWasJournaledButNotItsCreation()
+    {
+        var h = new Harness(Spec("{ algorithm: fifo }", samples: 4, concurrent: 2));
+        var c = h.Controller;
+        c.Start();
+        Assert.Equal(["t00001", "t00002"], Ids<StartTrial>(c.Fill()));
+        var config = c.Trials[1].Config;
+
+        // Killed between the searcher's suggest line for t00002 and the line creating it: the journal ends after the suggestion.
+        var lines = h.Journal.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var created = lines.FindLastIndex(l => l.Contains("\"TrialCreated\"", StringComparison.Ordinal) && l.Contains("t00002", StringComparison.Ordinal));
+        Assert.Contains("\"suggest\"", lines[created - 1], StringComparison.Ordinal);
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, string.Join('\n', lines.Take(created)) + "\n", new UTF8Encoding(false));
+            var replay = ExperimentReplay.Run(h.Spec, ExperimentJournal.Read(path), new JournalListener(new StringWriter()), new StepClock(T0.AddHours(1)), new StringWriter());
+            var r = replay.Controller;
+            Assert.Single(r.Trials);
+
+            // t00002 is created with the config the searcher gave it; the searcher goes on with t00003.
+            var (commands, _) = r.RecoverRunning(_ => null);
+            Assert.Equal([new RestoreTrial("t00001", false)], commands.OfType<RestoreTrial>());
+            Assert.Equal(["t00002"], Ids<StartTrial>(commands));
+            Assert.Equal(config.ToString(), r.Trials[1].Config.ToString());
+            r.OnTrialEnded("t00001", TrialStatus.Terminated, null);
+            r.OnTrialEnded("t00002", TrialStatus.Terminated, null);
+            r.OnTrialEnded("t00003", TrialStatus.Terminated, null);
+            Assert.Single(r.OnTrialEnded("t00004", TrialStatus.Terminated, null).OfType<EndExperiment>());
+            Assert.Equal(4, r.Trials.Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void PlateauStoppers_StopATrialAndEndTheExperiment_WithTheirReasons_AndARestoreRebuildsThem()
     {
         var h = new Harness(Spec("{ algorithm: fifo }", samples: 4, concurrent: 2, "stop:\n  trial_plateau: { num_results: 2, grace_period: 2, std: 0.01 }\n  experiment_plateau: { top: 3, std: 0.05 }"));

@@ -80,6 +80,12 @@ public sealed class SearcherJournal : ISearcher
 
     public bool IsExhausted => _inner.IsExhausted;
 
+    /// <summary>
+    /// The last suggestion made or replayed: a process killed between journaling a suggestion and the trial's creation leaves a
+    /// suggestion no trial has, which the restore creates (<see cref="Experiments.Control.ExperimentController.RecoverRunning"/>).
+    /// </summary>
+    public (string TrialId, TrialConfig Config)? LastSuggestion { get; private set; }
+
     public bool LearnsFromResults => _inner.LearnsFromResults;
 
     public bool TrySuggest(string trialId, out TrialConfig config)
@@ -90,6 +96,7 @@ public sealed class SearcherJournal : ISearcher
         }
 
         var suggested = config;
+        LastSuggestion = (trialId, config);
         _ops.Add(IndexOf(trialId));
         Write("suggest", trialId, w =>
         {
@@ -152,6 +159,7 @@ public sealed class SearcherJournal : ISearcher
     {
         var inner = from._inner;
         var ops = from._ops;
+        var last = from.LastSuggestion;
         var number = 0;
         foreach (var line in lines)
         {
@@ -179,7 +187,7 @@ public sealed class SearcherJournal : ISearcher
                     }
 
                     ops.Add(IndexOf(trialId));
-
+                    last = (trialId, config);
                     break;
                 case "result":
                     inner.OnTrialResult(trialId, new TrialResult(e.GetProperty("training_iteration").GetInt64(), e.GetProperty("time_total_s").GetDouble(), 0, Metrics(e)!));
@@ -191,7 +199,7 @@ public sealed class SearcherJournal : ISearcher
             }
         }
 
-        return new SearcherJournal(inner, log, ops);
+        return new SearcherJournal(inner, log, ops) { LastSuggestion = last };
     }
 
     private static Dictionary<string, double>? Metrics(JsonElement e) =>

@@ -194,6 +194,17 @@ public sealed partial class ExperimentController
             commands.Add(new RestoreTrial(trial.TrialId, Paused: false));
         }
 
+        // Killed between journaling the searcher's suggestion and the trial's creation: the trial is created now, with that config
+        // (the searcher has moved past it, so without this its config would never run).
+        if (_searcher is SearcherJournal { LastSuggestion: { } suggested } && TrialTable.IndexOf(suggested.TrialId) == _table.Count + 1)
+        {
+            Raise(ExperimentEventKind.TrialCreated, suggested.TrialId, TrialStatus.Pending, config: suggested.Config);
+            Live++;
+            requeued++;
+            _scheduler!.OnTrialAdd(suggested.TrialId, suggested.Config);
+            commands.Add(new StartTrial(suggested.TrialId));
+        }
+
         Raise(ExperimentEventKind.ExperimentStatus, experimentStatus: ExperimentStatus.Running, message: $"restored from its journal: {requeued} trial(s) requeued, {_paused.Count} paused");
         commands.AddRange(Fill());
         return (commands, requeued);

@@ -23,7 +23,7 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
             return ExitCodes.InvalidInput;
         }
 
-        console.MarkupLineInterpolated($"[green]valid:[/] {spec.Name}: trainable {spec.Trainable}, {spec.Search.Algorithm} search, {VariantGenerator.CountTrials(spec):N0} trials over {spec.Space.Count} dimensions, {spec.Mode.ToString().ToLowerInvariant()} {spec.Metric}");
+        console.MarkupLineInterpolated($"[green]valid:[/] {spec.Name}: trainable {spec.Trainable}, {spec.Search.Algorithm} search, {VariantGenerator.CountTrials(spec):N0} trials over {spec.Space.Count} dimensions, {string.Join(", ", spec.Objectives.Select(o => $"{o.Mode.ToString().ToLowerInvariant()} {o.Metric}"))}");
         return ExitCodes.Success;
     }
 }

@@ -184,9 +184,13 @@ public sealed class ExperimentLifecycleTests(ClusterFixture cluster)
         var result = await RunAsync(spec, Ct);
 
         Assert.Equal(ExperimentStatus.Completed, result.Status);
-        Assert.Equal(4, result.Count(TrialStatus.Terminated));
         var directory = result.OutputDirectory!;
         var trials = RunFolder.Experiment(directory).GetProperty("trials").EnumerateArray().ToList();
+
+        // On a failure, every trial's state and reason: what ended otherwise, and why.
+        Assert.True(
+            result.Count(TrialStatus.Terminated) == 4,
+            string.Join("; ", trials.Select(t => $"{t.GetProperty("trial_id").GetString()} {t.GetProperty("status").GetString()}: {(t.TryGetProperty("status_reason", out var why) ? why.GetString() : null)}")));
         var exploited = trials.Where(t => t.TryGetProperty("status_reason", out var reason) && reason.GetString()!.StartsWith("pbt: exploit t", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(exploited);
         foreach (var trial in exploited)

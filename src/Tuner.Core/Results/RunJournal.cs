@@ -63,20 +63,7 @@ public sealed record RunJournal(string Directory, string ExperimentId, string Sp
     {
         static string WithoutSamples(ExperimentSpec s) => SpecWriter.ToJson(s.Redacted() with { Samples = 0 });
         var json = WithoutSamples(spec);
-        RunJournal? found = null;
-        var candidate = Path.GetFullPath(Path.Combine(root, spec.Name));
-        for (var n = 2; System.IO.Directory.Exists(candidate); n++)
-        {
-            if (TryRead(candidate) is { Status: "completed" } run && !RunFolderWriter.IsInUse(candidate)
-                && SpecParser.ParseStructure(run.SpecJson) is var journaled && WithoutSamples(journaled) == json)
-            {
-                found = run;
-            }
-
-            candidate = Path.GetFullPath(Path.Combine(root, $"{spec.Name}-{n}"));
-        }
-
-        return found;
+        return RunsOf(root, spec.Name).LastOrDefault(run => run.Status == "completed" && WithoutSamples(SpecParser.ParseStructure(run.SpecJson)) == json);
     }
 
     /// <summary>
@@ -87,19 +74,21 @@ public sealed record RunJournal(string Directory, string ExperimentId, string Sp
     {
         // The journal holds the spec redacted (a command's environment values are secrets).
         var json = SpecWriter.ToJson(spec.Redacted());
-        RunJournal? found = null;
-        var candidate = Path.GetFullPath(Path.Combine(root, spec.Name));
+        return RunsOf(root, spec.Name).LastOrDefault(run => run.IsUnfinished && run.SpecJson == json);
+    }
+
+    /// <summary>The runs named <paramref name="name"/> under <paramref name="root"/> (<c>name</c>, <c>name-2</c>, ...), oldest first, but those another process is writing (going on, not finished or unfinished).</summary>
+    private static IEnumerable<RunJournal> RunsOf(string root, string name)
+    {
+        var candidate = Path.GetFullPath(Path.Combine(root, name));
         for (var n = 2; System.IO.Directory.Exists(candidate); n++)
         {
-            // A run another process is writing is going on, not unfinished.
-            if (TryRead(candidate) is { IsUnfinished: true } run && run.SpecJson == json && !RunFolderWriter.IsInUse(candidate))
+            if (TryRead(candidate) is { } run && !RunFolderWriter.IsInUse(candidate))
             {
-                found = run;
+                yield return run;
             }
 
-            candidate = Path.GetFullPath(Path.Combine(root, $"{spec.Name}-{n}"));
+            candidate = Path.GetFullPath(Path.Combine(root, $"{name}-{n}"));
         }
-
-        return found;
     }
 }

@@ -168,17 +168,17 @@ public sealed partial class SpecParser
                 TrialPlateau = Section(f, "stop.trial_plateau", ["metric", "std", "num_results", "grace_period", "metric_threshold", "mode"], t => new TrialPlateauSpec
                 {
                     Metric = String(t, "stop.trial_plateau.metric"),
-                    Std = Double(t, "stop.trial_plateau.std") ?? new TrialPlateauSpec().Std,
-                    NumResults = Int(t, "stop.trial_plateau.num_results") ?? new TrialPlateauSpec().NumResults,
-                    GracePeriod = Int(t, "stop.trial_plateau.grace_period") ?? new TrialPlateauSpec().GracePeriod,
+                    Std = Double(t, "stop.trial_plateau.std") ?? TrialPlateauDefaults.Std,
+                    NumResults = Int(t, "stop.trial_plateau.num_results") ?? TrialPlateauDefaults.NumResults,
+                    GracePeriod = Int(t, "stop.trial_plateau.grace_period") ?? TrialPlateauDefaults.GracePeriod,
                     MetricThreshold = Double(t, "stop.trial_plateau.metric_threshold"),
                     Mode = Mode(t, "stop.trial_plateau.mode"),
                 }),
                 ExperimentPlateau = Section(f, "stop.experiment_plateau", ["metric", "top", "std", "patience", "mode"], e => new ExperimentPlateauSpec
                 {
                     Metric = String(e, "stop.experiment_plateau.metric"),
-                    Top = Int(e, "stop.experiment_plateau.top") ?? new ExperimentPlateauSpec().Top,
-                    Std = Double(e, "stop.experiment_plateau.std") ?? new ExperimentPlateauSpec().Std,
+                    Top = Int(e, "stop.experiment_plateau.top") ?? ExperimentPlateauDefaults.Top,
+                    Std = Double(e, "stop.experiment_plateau.std") ?? ExperimentPlateauDefaults.Std,
                     Patience = Int(e, "stop.experiment_plateau.patience") ?? 0,
                     Mode = Mode(e, "stop.experiment_plateau.mode"),
                 }),
@@ -210,6 +210,10 @@ public sealed partial class SpecParser
             Space = fields.TryGetValue("space", out var s) ? ParseSpace(s) : [],
         };
     }
+
+    private static readonly TrialPlateauSpec TrialPlateauDefaults = new();
+
+    private static readonly ExperimentPlateauSpec ExperimentPlateauDefaults = new();
 
     private static readonly string[] CustomTrainableKeys = ["assembly", "type", "command", "working_dir", "env"];
 

@@ -74,7 +74,7 @@ public sealed class CmaEsSearcher : ISearcher
     }
 
     public void Adopt(string trialId, TrialConfig config) =>
-        _running[trialId] = ([.. _dimensions.Select(d => config.TryGetValue(d.Name, out var v) ? Math.Clamp((d.ToInternal(v) - d.Low) / (d.High - d.Low), 0, 1) : 0.5)], Restarts, _evolution.Generation);
+        _running[trialId] = ([.. _dimensions.Select(d => config.TryGetValue(d.Name, out var v) ? d.ToUnit(v) : 0.5)], Restarts, _evolution.Generation);
 
     public void OnTrialComplete(string trialId, IReadOnlyDictionary<string, double>? lastMetrics, bool failed)
     {
@@ -101,7 +101,7 @@ public sealed class CmaEsSearcher : ISearcher
 
     private TrialConfig ToConfig(double[] x)
     {
-        var values = _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(d.Low + (x[i] * (d.High - d.Low)))));
+        var values = _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.FromUnit(x[i])));
         return new TrialConfig(_params.Count == 0 ? values : values.Concat(_params));
     }
 }

@@ -36,10 +36,10 @@ public sealed class GpSearcher : ModelBasedSearcher
     protected override double InactiveCoordinate => 0.5;
 
     protected override IEnumerable<KeyValuePair<string, ParamValue>> ToValues(double[] point) =>
-        _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.ToValue(d.Low + (point[i] * (d.High - d.Low)))));
+        _dimensions.Select((d, i) => new KeyValuePair<string, ParamValue>(d.Name, d.FromUnit(point[i])));
 
     protected override double[] ToPoint(TrialConfig config) =>
-        [.. _dimensions.Select(d => config.TryGetValue(d.Name, out var value) ? Math.Clamp((d.ToInternal(value) - d.Low) / (d.High - d.Low), 0, 1) : InactiveCoordinate)];
+        [.. _dimensions.Select(d => config.TryGetValue(d.Name, out var value) ? d.ToUnit(value) : InactiveCoordinate)];
 
     protected override double[] ModelPoint()
     {

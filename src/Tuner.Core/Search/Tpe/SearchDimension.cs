@@ -44,6 +44,12 @@ internal sealed record NumericDimension(string Name, Domain Domain, double Low, 
 {
     public override double ToInternal(ParamValue value) => Log ? Math.Log(value.AsDouble()) : value.AsDouble();
 
+    /// <summary>A value on the internal axis scaled to [0, 1] (clamped): the unit cube GP and CMA-ES work on.</summary>
+    public double ToUnit(ParamValue value) => Math.Clamp((ToInternal(value) - Low) / (High - Low), 0, 1);
+
+    /// <summary>The config value at <paramref name="unit"/> on the [0, 1] scaled axis.</summary>
+    public ParamValue FromUnit(double unit) => ToValue(Low + (unit * (High - Low)));
+
     public override ParamValue ToValue(double point)
     {
         var value = Log ? Math.Exp(point) : point;

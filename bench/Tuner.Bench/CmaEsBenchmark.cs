@@ -13,7 +13,7 @@ namespace Tuner.Bench;
 /// [-5, 5]^10) and the 10-d Rosenbrock function (optimum at x = 1 in [-2, 3]^10), both 0 at the optimum, each for the same
 /// number of sequential evaluations from many seeds; the figure is the median over seeds of the best value (the regret).
 /// Then the time one trial (suggest and learn) takes once 1,000 trials are complete, ours and Optuna's.
-/// The functions and bounds are also in <c>peers/optuna_cmaes.py</c>: keep them in step.
+/// The functions and bounds are also in <c>peers/optuna_search.py</c>: keep them in step.
 /// </summary>
 public static class CmaEsBenchmark
 {
@@ -128,7 +128,7 @@ public static class CmaEsBenchmark
     }
 
     private static PeerBest? Optuna(string problem, string sampler, int seeds, int evaluations, int? timing) =>
-        PeerBest.Run("optuna_cmaes.py", [problem, sampler, I(seeds), I(evaluations), .. timing is { } t ? new[] { I(t) } : []], "cmaes");
+        PeerBest.Run("optuna_search.py", [problem, sampler, I(seeds), I(evaluations), .. timing is { } t ? new[] { I(t) } : []], "cmaes");
 
     private static double AddRow(Table table, string problem, string searcher, double[] regrets, double seconds) =>
         QuartileRow.Add(table, [problem, searcher], regrets, seconds.ToString("F1", CultureInfo.InvariantCulture));

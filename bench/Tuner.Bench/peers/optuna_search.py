@@ -1,6 +1,8 @@
-"""Optuna's samplers on Branin and Hartmann6, for Tuner's search benchmark.
+"""Optuna's samplers on Branin and Hartmann6 (Tuner's search benchmark) and on the 10-d ellipsoid and Rosenbrock (its cmaes
+benchmark, whose functions and bounds are bench/Tuner.Bench/CmaEsBenchmark.cs's: keep them in step).
 
 Usage: optuna_search.py PROBLEM SAMPLER SEEDS TRIALS [TIMING_TRIALS]
+SAMPLER: random, tpe, tpe_multivariate, cmaes (CmaEsSampler's defaults) or cmaes_ipop (restart_strategy="ipop").
 Prints a JSON object: the best value found per seed (sequential study.optimize, in memory), and, when
 TIMING_TRIALS is given, the mean seconds per trial (ask + tell) over the last 100 of that many trials.
 """
@@ -8,10 +10,13 @@ import json
 import math
 import sys
 import time
+import warnings
 
 import optuna
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.simplefilter("ignore")
+N = 10
 
 ALPHA = [1.0, 1.2, 3.0, 3.2]
 A = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
@@ -35,6 +40,16 @@ def hartmann6(trial):
     return -total
 
 
+def ellipsoid(trial):
+    x = [trial.suggest_float(f"x{i}", -5, 5) for i in range(N)]
+    return sum(1e6 ** (i / (N - 1)) * (x[i] - 1) ** 2 for i in range(N))
+
+
+def rosenbrock(trial):
+    x = [trial.suggest_float(f"x{i}", -2, 3) for i in range(N)]
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(N - 1))
+
+
 def sampler(name, seed):
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -42,11 +57,15 @@ def sampler(name, seed):
         return optuna.samplers.TPESampler(seed=seed)
     if name == "tpe_multivariate":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    if name == "cmaes_ipop":
+        return optuna.samplers.CmaEsSampler(seed=seed, restart_strategy="ipop")
     raise SystemExit(f"unknown sampler {name}")
 
 
 def main():
-    problem = {"branin": branin, "hartmann6": hartmann6}[sys.argv[1]]
+    problem = {"branin": branin, "hartmann6": hartmann6, "ellipsoid10": ellipsoid, "rosenbrock10": rosenbrock}[sys.argv[1]]
     name, seeds, trials = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     best = []
     for seed in range(seeds):
